@@ -1,0 +1,32 @@
+/// Everything a worker needs to collect one server. Sent by the supervisor on
+/// the worker's stdin (never argv or environment: it holds passwords).
+public struct WorkerConfiguration: Codable, Equatable, Sendable {
+    /// `powa_servers.id`.
+    public var srvid: Int
+    /// The name used in logs: `host:port`, or the alias when configured.
+    public var name: String
+    /// Seconds between the starts of two snapshots.
+    public var frequency: Int
+    public var server: ServerConnectionParameters
+    /// libpq URI or key/value conninfo of the repository.
+    public var repositoryDSN: String
+    public var debug: Bool
+
+    public init(
+        srvid: Int, name: String, frequency: Int, server: ServerConnectionParameters,
+        repositoryDSN: String, debug: Bool
+    ) {
+        self.srvid = srvid
+        self.name = name
+        self.frequency = frequency
+        self.server = server
+        self.repositoryDSN = repositoryDSN
+        self.debug = debug
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case srvid, name, frequency, server
+        case repositoryDSN = "repository_dsn"
+        case debug
+    }
+}

@@ -1,0 +1,1 @@
+print("powa-collector: not yet")

@@ -1,0 +1,1 @@
+print("powa-collector-worker: not yet")
