@@ -26,11 +26,13 @@ let package = Package(
             name: "PowaCore",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
+        // Linux calls the Glibc module does not import (pipe2, prctl).
+        .target(name: "CSystemShims"),
         // Thin POSIX helpers shared by both executables: poll loop pieces,
         // signal self-pipe, line-oriented pipes, stderr log handler.
         .target(
             name: "ProcessSupport",
-            dependencies: ["PowaCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PowaCore", "CSystemShims", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "powa-collector",

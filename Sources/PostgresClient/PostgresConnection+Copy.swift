@@ -1,0 +1,214 @@
+import CLibPQ
+
+/// What a streamed COPY moved.
+public struct CopyOutcome: Sendable, Equatable {
+    /// Rows the target accepted (from its `COPY n` tag).
+    public var rows: Int
+    /// Bytes of COPY text that went through.
+    public var bytes: Int
+}
+
+/// Why a streamed COPY failed, and on which side: a failed source costs the
+/// datasource, a failed target too, but only a broken connection costs the
+/// whole snapshot.
+public enum CopyError: Error, Sendable, CustomStringConvertible {
+    case source(PostgresError)
+    case target(PostgresError)
+
+    public var underlying: PostgresError {
+        switch self {
+        case .source(let error), .target(let error): error
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .source(let error): "reading the source: \(error)"
+        case .target(let error): "writing the target: \(error)"
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Streams `COPY … TO STDOUT` from `source` into `COPY … FROM STDIN` on
+    /// this connection, one chunk at a time: memory does not depend on the
+    /// number of rows.
+    ///
+    /// The target COPY starts first, so that a missing target table costs no
+    /// work on the source. When either side fails, the other side's COPY is
+    /// ended (the target's with an error, so nothing of it is kept) and both
+    /// connections are left ready for the next statement; the caller rolls
+    /// back to its savepoints.
+    @discardableResult
+    public func copy(
+        from source: PostgresConnection, sourceSQL: String, targetSQL: String
+    ) throws(CopyError) -> CopyOutcome {
+        let target: OpaquePointer
+        let origin: OpaquePointer
+        do {
+            target = try requireHandle()
+        } catch {
+            throw .target(error)
+        }
+        do {
+            origin = try source.requireHandle()
+        } catch {
+            throw .source(error)
+        }
+
+        do {
+            try startCopy(target, targetSQL, expecting: PGRES_COPY_IN)
+        } catch {
+            throw .target(error)
+        }
+        do {
+            try source.startCopy(origin, sourceSQL, expecting: PGRES_COPY_OUT)
+        } catch {
+            _ = PQputCopyEnd(target, "source query failed")
+            drainResults(target)
+            throw .source(error)
+        }
+
+        var bytes = 0
+        var targetFailure: PostgresError?
+        var buffer: UnsafeMutablePointer<CChar>?
+        while true {
+            let length = PQgetCopyData(origin, &buffer, 0)
+            if length > 0 {
+                if targetFailure == nil, PQputCopyData(target, buffer, length) != 1 {
+                    targetFailure = connectionError()
+                }
+                bytes += Int(length)
+                PQfreemem(buffer)
+                buffer = nil
+            } else {
+                break
+            }
+        }
+        // -1: the COPY finished; its final status comes from PQgetResult.
+        // -2: libpq failed; PQgetResult reports why as well.
+        let sourceFailure = source.finishResults(origin)
+
+        if let sourceFailure {
+            _ = PQputCopyEnd(target, "source failed")
+            drainResults(target)
+            throw .source(sourceFailure)
+        }
+        if let targetFailure {
+            drainResults(target)
+            throw .target(targetFailure)
+        }
+        guard PQputCopyEnd(target, nil) == 1 else {
+            let error = connectionError()
+            drainResults(target)
+            throw .target(error)
+        }
+        var rows = 0
+        if let failure = finishResults(target, rows: &rows) {
+            throw .target(failure)
+        }
+        return CopyOutcome(rows: rows, bytes: bytes)
+    }
+
+    /// Reads `COPY … TO STDOUT` and hands each chunk (usually a row) to
+    /// `consume`; returns the number of bytes read.
+    @discardableResult
+    public func copyOut(_ sql: String, _ consume: (UnsafeRawBufferPointer) -> Void) throws(PostgresError) -> Int {
+        let handle = try requireHandle()
+        try startCopy(handle, sql, expecting: PGRES_COPY_OUT)
+        var bytes = 0
+        var buffer: UnsafeMutablePointer<CChar>?
+        while true {
+            let length = PQgetCopyData(handle, &buffer, 0)
+            guard length > 0, let chunk = buffer else { break }
+            consume(UnsafeRawBufferPointer(start: chunk, count: Int(length)))
+            bytes += Int(length)
+            PQfreemem(chunk)
+            buffer = nil
+        }
+        if let failure = finishResults(handle) { throw failure }
+        return bytes
+    }
+
+    /// Writes `chunks` through `COPY … FROM STDIN`; returns the rows copied.
+    @discardableResult
+    public func copyIn(_ sql: String, _ chunks: some Sequence<[UInt8]>) throws(PostgresError) -> Int {
+        let handle = try requireHandle()
+        try startCopy(handle, sql, expecting: PGRES_COPY_IN)
+        for chunk in chunks {
+            let sent = chunk.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    PQputCopyData(handle, $0, Int32(buffer.count))
+                }
+            }
+            if sent != 1 {
+                let error = connectionError()
+                drainResults(handle)
+                throw error
+            }
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else {
+            let error = connectionError()
+            drainResults(handle)
+            throw error
+        }
+        var rows = 0
+        if let failure = finishResults(handle, rows: &rows) { throw failure }
+        return rows
+    }
+
+    /// Sends a COPY statement and checks that the server entered the
+    /// expected COPY mode.
+    fileprivate func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType) throws(PostgresError) {
+        guard let result = PQexec(handle, sql) else { throw connectionError() }
+        let status = PQresultStatus(result)
+        if status == expecting {
+            PQclear(result)
+            return
+        }
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+            PQclear(result)
+            throw PostgresError(kind: .unexpectedResult, message: "statement is not a COPY in the expected direction")
+        }
+        if status == PGRES_COPY_IN || status == PGRES_COPY_OUT {
+            PQclear(result)
+            abandonCopy()
+            throw PostgresError(kind: .unexpectedResult, message: "statement is a COPY in the other direction")
+        }
+        let error = makeError(from: result)
+        PQclear(result)
+        throw error
+    }
+
+    /// Collects the results that end a statement; returns the first error.
+    fileprivate func finishResults(_ handle: OpaquePointer) -> PostgresError? {
+        var rows = 0
+        return finishResults(handle, rows: &rows)
+    }
+
+    fileprivate func finishResults(_ handle: OpaquePointer, rows: inout Int) -> PostgresError? {
+        var failure: PostgresError?
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK {
+                rows = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if status == PGRES_COPY_IN {
+                // Only reachable after a failed PQputCopyEnd: give up the COPY.
+                _ = PQputCopyEnd(handle, "copy abandoned by client")
+            } else if status == PGRES_COPY_OUT {
+                var buffer: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(handle, &buffer, 0) > 0 { PQfreemem(buffer) }
+            } else if failure == nil {
+                failure = makeError(from: result)
+            }
+            PQclear(result)
+            if !isHealthy, failure == nil { failure = connectionError() }
+            if !isHealthy { break }
+        }
+        return failure
+    }
+
+    fileprivate func drainResults(_ handle: OpaquePointer) {
+        _ = finishResults(handle)
+    }
+}

@@ -1,0 +1,97 @@
+import CSystemShims
+import Glibc
+
+/// A child started with `posix_spawn`, its stdin and stdout connected to us
+/// by pipes and its stderr shared with ours (for its log lines).
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+    /// Our write end of the child's stdin (non-blocking, close-on-exec).
+    public let stdinFD: Int32
+    /// Our read end of the child's stdout (non-blocking, close-on-exec).
+    public let stdoutFD: Int32
+
+    /// Starts `executable` with `arguments` (argv[0] included). No secret may
+    /// be in `arguments`: other local users can read them from /proc.
+    public static func spawn(executable: String, arguments: [String]) throws(SystemError) -> ChildProcess {
+        var toChild: [Int32] = [-1, -1]
+        var fromChild: [Int32] = [-1, -1]
+        guard csystemshims_pipe2(&toChild, O_CLOEXEC) == 0 else { throw .last("pipe2") }
+        guard csystemshims_pipe2(&fromChild, O_CLOEXEC) == 0 else {
+            FileDescriptorIO.close(toChild[0])
+            FileDescriptorIO.close(toChild[1])
+            throw .last("pipe2")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the new descriptors 0 and 1.
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with default dispositions and an empty mask,
+        // whatever the supervisor ignores or blocks.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signo in [SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signo)
+        }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        FileDescriptorIO.close(toChild[0])
+        FileDescriptorIO.close(fromChild[1])
+        guard status == 0 else {
+            FileDescriptorIO.close(toChild[1])
+            FileDescriptorIO.close(fromChild[0])
+            throw SystemError(call: "posix_spawn \(executable)", errno: status)
+        }
+        try FileDescriptorIO.setNonBlocking(toChild[1])
+        try FileDescriptorIO.setNonBlocking(fromChild[0])
+        return ChildProcess(pid: pid, stdinFD: toChild[1], stdoutFD: fromChild[0])
+    }
+
+    /// How a reaped child ended.
+    public enum Termination: Equatable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    /// Reaps every child that has ended, without blocking.
+    public static func reapExited() -> [(pid: pid_t, termination: Termination)] {
+        var reaped: [(pid_t, Termination)] = []
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { break }
+            // WIFEXITED / WTERMSIG are C macros Swift does not import.
+            let signal = status & 0x7f
+            if signal == 0 {
+                reaped.append((pid, .exited((status >> 8) & 0xff)))
+            } else {
+                reaped.append((pid, .signaled(signal)))
+            }
+        }
+        return reaped
+    }
+
+    /// The directory of the running executable (from /proc/self/exe), where
+    /// the worker executable is installed beside the supervisor.
+    public static func ownExecutableDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(path[..<slash])
+    }
+}

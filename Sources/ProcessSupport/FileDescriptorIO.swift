@@ -1,0 +1,78 @@
+import Glibc
+
+/// Small wrappers over read/write/poll for pipes, retrying on EINTR.
+public enum FileDescriptorIO {
+    public enum ReadOutcome: Equatable {
+        case bytes([UInt8])
+        /// Nothing to read right now (non-blocking descriptor).
+        case wouldBlock
+        case endOfFile
+    }
+
+    public static func setNonBlocking(_ fd: Int32) throws(SystemError) {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else { throw .last("fcntl") }
+    }
+
+    /// One read of at most `maximum` bytes.
+    public static func read(_ fd: Int32, maximum: Int = 65536) throws(SystemError) -> ReadOutcome {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            let count = Glibc.read(fd, &buffer, maximum)
+            if count > 0 { return .bytes(Array(buffer[0..<count])) }
+            if count == 0 { return .endOfFile }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
+            throw .last("read")
+        }
+    }
+
+    /// Writes as much as the descriptor takes now; returns how many bytes
+    /// went out (fewer than asked on a full non-blocking pipe).
+    public static func write(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws(SystemError) -> Int {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+            }
+            if count > 0 {
+                written += count
+            } else if count < 0, errno == EINTR {
+                continue
+            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                throw .last("write")
+            }
+        }
+        return written
+    }
+
+    /// Writes everything, blocking as needed.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = try write(fd, bytes[offset...])
+            if count == 0 {
+                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = Glibc.poll(&entry, 1, 1000)
+            }
+            offset += count
+        }
+    }
+
+    /// poll(2) over `entries`, retrying on EINTR with the same timeout; the
+    /// caller recomputes deadlines after each wake-up anyway.
+    public static func poll(_ entries: inout [pollfd], timeoutMilliseconds: Int32) throws(SystemError) -> Int32 {
+        let result = Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+        if result < 0 {
+            if errno == EINTR { return 0 }
+            throw .last("poll")
+        }
+        return result
+    }
+
+    public static func close(_ fd: Int32) {
+        if fd >= 0 { _ = Glibc.close(fd) }
+    }
+}

@@ -1,0 +1,60 @@
+import Glibc
+import Logging
+import PowaCore
+
+/// A swift-log handler writing the reference collector's line format to
+/// stderr, one `write` per line so that lines of the supervisor and of its
+/// workers (which share stderr) never interleave mid-line.
+public struct StderrLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    /// The name printed after the timestamp: `-` for the supervisor, the
+    /// server's name for a worker.
+    public let threadName: String
+
+    public init(threadName: String, logLevel: Logger.Level) {
+        self.threadName = threadName
+        self.logLevel = logLevel
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let line = CollectorLogLine.format(
+            time: Self.now(), threadName: threadName, level: event.level, message: "\(event.message)") + "\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func now() -> CollectorLogLine.Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return .init(
+            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
+            millisecond: Int(spec.tv_nsec / 1_000_000))
+    }
+
+    /// Sets up swift-log for the whole process, once, at start.
+    public static func bootstrap(threadName: String, debug: Bool) {
+        LoggingSystem.bootstrap { _ in
+            StderrLogHandler(threadName: threadName, logLevel: debug ? .debug : .info)
+        }
+    }
+}
