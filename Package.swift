@@ -53,10 +53,17 @@ let package = Package(
             path: "Sources/worker"
         ),
         .testTarget(name: "PowaCoreTests", dependencies: ["PowaCore"]),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        // Where the real PostgreSQL clusters of scripts/pg-env.sh are, and
+        // helpers to make throwaway databases and processes in them.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PostgresClient", "PowaCore", "ProcessSupport"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PowaCore", "PostgresClient", "ProcessSupport"]
+            dependencies: ["PowaCore", "PostgresClient", "ProcessSupport", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,43 @@
+import PostgresClient
+import Testing
+
+/// Pure checks of parameter handling; no server needed.
+@Suite struct ConnectionParametersTests {
+    @Test func redactsPasswordsGivenAsFields() {
+        let parameters = ConnectionParameters.fields(
+            host: "db.example", port: 5433, user: "powa", password: "s3cret", dbname: "powa")
+        let text = parameters.redactedDescription
+        #expect(!text.contains("s3cret"))
+        #expect(text.contains("password=<REDACTED>"))
+        #expect(text.contains("host=db.example"))
+    }
+
+    @Test func redactsPasswordsInsideURIsAndKeyValueStrings() {
+        for dsn in [
+            "postgresql://powa:s3cret@localhost:5432/powa",
+            "host=localhost password=s3cret dbname=powa",
+            "host=localhost password='s3 cret' dbname=powa",
+        ] {
+            let text = ConnectionParameters.conninfo(dsn).redactedDescription
+            #expect(!text.contains("s3cret") && !text.contains("s3 cret"), "\(text)")
+            #expect(text.contains("<REDACTED>"))
+        }
+    }
+
+    @Test func overridingTheDatabaseKeepsTheRest() throws {
+        let parameters = try ConnectionParameters.conninfo("postgresql://u@h:1234/powa").overridingDatabase("other db")
+        let text = parameters.redactedDescription
+        #expect(text.contains("dbname='other db'"))
+        #expect(text.contains("host=h") && text.contains("port=1234") && text.contains("user=u"))
+    }
+
+    @Test func arrayLiteralsRoundTrip() throws {
+        let elements: [String?] = ["a", "b c", "quo\"te", "back\\slash", nil, "", "NULL", "é,{}"]
+        let literal = PostgresArrayLiteral.format(elements)
+        #expect(try PostgresArrayLiteral.parse(literal) == elements)
+        #expect(try PostgresArrayLiteral.parse("{}") == [])
+        #expect(try PostgresArrayLiteral.parse("{a,NULL,\"x y\"}") == ["a", nil, "x y"])
+        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("not an array") }
+        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("{{1,2},{3,4}}") }
+    }
+}

@@ -1,0 +1,284 @@
+import Glibc
+import PostgresClient
+import Testing
+import TestSupport
+
+/// The libpq layer against a real PostgreSQL (the PoWA 4 repository cluster
+/// of the test environment), each test in a database of its own.
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
+struct PostgresConnectionTests {
+    let cluster = TestEnvironment.powa4Repository
+
+    func withDatabase(_ body: (String, PostgresConnection) throws -> Void) throws {
+        let database = try cluster.createDatabase(prefix: "pq")
+        defer { cluster.dropDatabase(database) }
+        let connection = try cluster.connect(database: database)
+        defer { connection.close() }
+        try body(database, connection)
+    }
+
+    @Test func parametersAndNullsAreKeptApart() throws {
+        try withDatabase { (_, connection) throws in
+            let result = try connection.execute(
+                "SELECT $1::text AS a, $2::text AS b, $3::int AS c, $4::text[] AS d, $5::float8 AS e, $6::bool AS f",
+                [nil, "", "42", PostgresArrayLiteral.format(["x", nil, "y z"]), "-Infinity", "t"])
+            let row = try #require(result.first)
+            #expect(row["a"] == nil)
+            #expect(row["b"] == "")
+            #expect(try row.decode(Int.self, "c") == 42)
+            #expect(try row.decode([String?].self, "d") == ["x", nil, "y z"])
+            #expect(try row.decode(Double.self, "e") == -.infinity)
+            #expect(try row.decode(Bool.self, "f") == true)
+            #expect(result.columns == ["a", "b", "c", "d", "e", "f"])
+            #expect(throws: PostgresError.self) { try row.decode(Int.self, "d") }
+        }
+    }
+
+    @Test func commandStatusAndAffectedRows() throws {
+        try withDatabase { (_, connection) throws in
+            try connection.executeSimple("CREATE TABLE t (v text)")
+            let insert = try connection.execute("INSERT INTO t SELECT g::text FROM generate_series(1, $1::int) g", ["3"])
+            #expect(insert.commandStatus == "INSERT 0 3")
+            #expect(insert.affectedRows == 3)
+            let update = try connection.execute("UPDATE t SET v = v || $1", ["'; DROP TABLE t; --"])
+            #expect(update.affectedRows == 3)
+            let values = try connection.execute("SELECT v FROM t ORDER BY v").rows.map { $0[0] }
+            #expect(values == ["1'; DROP TABLE t; --", "2'; DROP TABLE t; --", "3'; DROP TABLE t; --"])
+        }
+    }
+
+    @Test func statementErrorsCarrySQLStateAndKeepTheConnection() throws {
+        try withDatabase { (_, connection) throws in
+            do throws(PostgresError) {
+                try connection.executeSimple("SELECT * FROM no_such_table")
+                Issue.record("expected an error")
+            } catch {
+                #expect(error.sqlState == "42P01")
+                #expect(error.kind == .statementFailed)
+                #expect(error.message.contains("no_such_table"))
+                #expect(!error.isConnectionBroken)
+            }
+            do throws(PostgresError) {
+                try connection.executeSimple("DO $$ BEGIN RAISE EXCEPTION 'boom' USING DETAIL = 'd', HINT = 'h'; END $$")
+            } catch {
+                #expect(error.sqlState == "P0001")
+                #expect(error.detail == "d")
+                #expect(error.hint == "h")
+            }
+            #expect(try connection.execute("SELECT 1").first?[0] == "1")
+        }
+    }
+
+    @Test func savepointsRollBackOnlyTheFailedPart() throws {
+        try withDatabase { (_, connection) throws in
+            try connection.executeSimple("CREATE TABLE t (v int)")
+            try connection.executeSimple("BEGIN")
+            try connection.execute("INSERT INTO t VALUES (1)")
+            #expect(throws: PostgresError.self) {
+                try connection.withSavepoint("odd \"name\"") { () throws(PostgresError) in
+                    try connection.execute("INSERT INTO t VALUES (2)")
+                    try connection.execute("SELECT 1/0")
+                }
+            }
+            #expect(connection.transactionStatus == .inTransaction)
+            _ = try connection.withSavepoint("ok") { () throws(PostgresError) in try connection.execute("INSERT INTO t VALUES (3)") }
+            try connection.executeSimple("COMMIT")
+            #expect(connection.transactionStatus == .idle)
+            #expect(try connection.execute("SELECT string_agg(v::text, ',' ORDER BY v) FROM t").first?[0] == "1,3")
+        }
+    }
+
+    @Test func escapingHandlesQuotesSpacesAndNonASCII() throws {
+        try withDatabase { (_, connection) throws in
+            for name in ["with \"quotes\"", "with space", "Ünïcødé_表", "MiXeD", "semi;colon--"] {
+                let identifier = try connection.escapeIdentifier(name)
+                try connection.executeSimple("CREATE TABLE \(identifier) (v text)")
+                let literal = try connection.escapeLiteral("it's \\ \(name)")
+                try connection.executeSimple("INSERT INTO \(identifier) VALUES (\(literal))")
+                let stored = try connection.execute(
+                    "SELECT v, $1::regclass IS NOT NULL FROM \(identifier)", [identifier]).first
+                #expect(stored?[0] == "it's \\ \(name)")
+                let listed = try connection.execute(
+                    "SELECT count(*) FROM pg_class WHERE relname = $1", [name]).first?[0]
+                #expect(listed == "1")
+            }
+        }
+    }
+
+    @Test func connectsWithSeparateFieldsAndAnAwkwardPassword() throws {
+        let parameters = ConnectionParameters.fields(
+            host: cluster.host, port: cluster.port, user: TestEnvironment.passwordRole,
+            password: TestEnvironment.password, dbname: "postgres")
+        let connection = try PostgresConnection.connect(parameters)
+        defer { connection.close() }
+        #expect(try connection.execute("SELECT current_user").first?[0] == TestEnvironment.passwordRole)
+
+        let wrong = ConnectionParameters.fields(
+            host: cluster.host, port: cluster.port, user: TestEnvironment.passwordRole,
+            password: TestEnvironment.password + "x", dbname: "postgres")
+        do throws(PostgresError) {
+            _ = try PostgresConnection.connect(wrong)
+            Issue.record("a wrong password must fail")
+        } catch {
+            #expect(error.kind == .connectionFailed)
+            #expect(!error.message.contains(TestEnvironment.password + "x"))
+        }
+    }
+
+    @Test func connectsWithAURIAndSetsTheApplicationName() throws {
+        let connection = try PostgresConnection.connect(
+            .conninfo(cluster.uri(database: "postgres")), applicationName: "PoWA collector - test")
+        defer { connection.close() }
+        #expect(try connection.execute("SHOW application_name").first?[0] == "PoWA collector - test")
+        #expect(connection.serverVersion >= 150000)
+    }
+
+    @Test func refusedConnectionIsAConnectionError() throws {
+        do throws(PostgresError) {
+            _ = try PostgresConnection.connect(
+                .fields(host: "127.0.0.1", port: 1, user: "x", password: nil, dbname: "x"), connectTimeout: 2)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.kind == .connectionFailed)
+            #expect(error.isConnectionBroken)
+        }
+    }
+
+    @Test func streamsOneHundredThousandRowsWithFlatMemory() throws {
+        let source = try cluster.createDatabase(prefix: "src")
+        let target = try cluster.createDatabase(prefix: "dst")
+        defer {
+            cluster.dropDatabase(source)
+            cluster.dropDatabase(target)
+        }
+        let from = try cluster.connect(database: source)
+        let to = try cluster.connect(database: target)
+        defer {
+            from.close()
+            to.close()
+        }
+        try to.executeSimple("CREATE TABLE sink (id int, filler text)")
+        // About 100 MB of COPY text: buffering it would show in the peak RSS.
+        let sourceSQL = "COPY (SELECT g, repeat('x', 1000) FROM generate_series(1, 100000) g) TO STDOUT"
+        let before = ProcessMemory.kilobytes("VmHWM") ?? 0
+        let outcome = try to.copy(from: from, sourceSQL: sourceSQL, targetSQL: "COPY sink FROM STDIN")
+        let after = ProcessMemory.kilobytes("VmHWM") ?? 0
+        #expect(outcome.rows == 100_000)
+        #expect(outcome.bytes > 100_000_000)
+        #expect(try to.execute("SELECT count(*), sum(id) FROM sink").first?.values == ["100000", "5000050000"])
+        // Peak memory of the whole test process grew by far less than the data.
+        #expect(after - before < 30_000, "peak RSS grew by \(after - before) kB")
+    }
+
+    @Test func copyFailureOnEitherSideLeavesBothConnectionsUsable() throws {
+        try withDatabase { (_, connection) throws in
+            let other = try cluster.connect(database: "postgres")
+            defer { other.close() }
+            try connection.executeSimple("CREATE TABLE sink (id int)")
+            // Source fails mid-stream: nothing is kept on the target.
+            do throws(CopyError) {
+                try connection.copy(
+                    from: other,
+                    sourceSQL: "COPY (SELECT CASE WHEN g < 5000 THEN g ELSE 1/(g-g) END FROM generate_series(1, 10000) g) TO STDOUT",
+                    targetSQL: "COPY sink FROM STDIN")
+                Issue.record("expected a source failure")
+            } catch {
+                guard case .source(let underlying) = error else { Issue.record("wrong side: \(error)"); return }
+                #expect(underlying.sqlState == "22012")
+            }
+            #expect(try connection.execute("SELECT count(*) FROM sink").first?[0] == "0")
+            // Target rejects the data: reported as a target error.
+            do throws(CopyError) {
+                try connection.copy(
+                    from: other, sourceSQL: "COPY (SELECT 'not a number') TO STDOUT", targetSQL: "COPY sink FROM STDIN")
+                Issue.record("expected a target failure")
+            } catch {
+                guard case .target(let underlying) = error else { Issue.record("wrong side: \(error)"); return }
+                #expect(underlying.sqlState == "22P02")
+            }
+            // Missing target table: the source query never runs.
+            #expect(throws: CopyError.self) {
+                try connection.copy(from: other, sourceSQL: "COPY (SELECT 1) TO STDOUT", targetSQL: "COPY nowhere FROM STDIN")
+            }
+            #expect(try connection.execute("SELECT 1").first?[0] == "1")
+            #expect(try other.execute("SELECT 2").first?[0] == "2")
+            #expect(connection.transactionStatus == .idle)
+            #expect(other.transactionStatus == .idle)
+        }
+    }
+
+    @Test func notificationsWithLargePayloadsAndSenderPID() throws {
+        try withDatabase { (database, listener) throws in
+            try listener.listen("chan with space")
+            let sender = try cluster.connect(database: database)
+            defer { sender.close() }
+            let payload = String(repeating: "é", count: 3000) + " ' \" \\ ;"
+            try sender.notify("chan with space", payload: payload)
+            try sender.notify("other", payload: "ignored")
+            var received: [PostgresNotification] = []
+            for _ in 0..<50 where received.isEmpty {
+                var entry = pollfd(fd: listener.socket, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, 100)
+                received += try listener.drainNotifications()
+            }
+            #expect(received.count == 1)
+            #expect(received.first?.channel == "chan with space")
+            #expect(received.first?.payload == payload)
+            #expect(received.first?.senderPID == sender.backendPID)
+        }
+    }
+
+    @Test func cancelInterruptsASleepingStatement() throws {
+        try withDatabase { (_, connection) throws in
+            let canceller = try connection.makeCanceller()
+            let thread = CancelAfter(canceller: canceller, milliseconds: 200)
+            thread.start()
+            var start = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &start)
+            do throws(PostgresError) {
+                try connection.executeSimple("SELECT pg_sleep(30)")
+                Issue.record("expected a cancellation")
+            } catch {
+                #expect(error.isQueryCanceled)
+                #expect(!error.isConnectionBroken)
+            }
+            var end = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            #expect(end.tv_sec - start.tv_sec < 10)
+            #expect(try connection.execute("SELECT 1").first?[0] == "1")
+        }
+    }
+
+    @Test func serverGoingAwayMidStatementIsAConnectionLoss() throws {
+        try withDatabase { (database, connection) throws in
+            let admin = try cluster.connect(database: database)
+            defer { admin.close() }
+            let pid = connection.backendPID
+            let killer = TerminateAfter(cluster: cluster, database: database, pid: pid, milliseconds: 200)
+            killer.start()
+            do throws(PostgresError) {
+                try connection.executeSimple("SELECT pg_sleep(30)")
+                Issue.record("expected the connection to break")
+            } catch {
+                #expect(error.isConnectionBroken, "\(error)")
+            }
+            #expect(!connection.isHealthy)
+            #expect(throws: PostgresError.self) { try connection.execute("SELECT 1") }
+        }
+    }
+
+    @Test func noticesDoNotReachStderrButCanBeObserved() throws {
+        try withDatabase { (_, connection) throws in
+            let collected = NoticeCollector()
+            connection.setNoticeHandler { collected.append($0) }
+            try connection.executeSimple("DO $$ BEGIN RAISE NOTICE 'hello %', 42; END $$")
+            #expect(collected.notices.map(\.message) == ["hello 42"])
+            #expect(collected.notices.first?.severity == "NOTICE")
+        }
+    }
+}
+
+final class NoticeCollector: @unchecked Sendable {
+    var notices: [PostgresNotice] = []
+    func append(_ notice: PostgresNotice) { notices.append(notice) }
+}

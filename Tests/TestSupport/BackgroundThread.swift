@@ -1,0 +1,40 @@
+import Glibc
+import PostgresClient
+
+/// Runs a closure once on a new thread after a delay: the tests' way to
+/// act on a connection while the test's own thread is blocked in it.
+public final class DelayedAction: @unchecked Sendable {
+    private let milliseconds: Int
+    private let action: @Sendable () -> Void
+    private var thread = pthread_t()
+
+    public init(milliseconds: Int, action: @escaping @Sendable () -> Void) {
+        self.milliseconds = milliseconds
+        self.action = action
+    }
+
+    public func start() {
+        let box = Unmanaged.passRetained(self)
+        pthread_create(&thread, nil, { context in
+            let me = Unmanaged<DelayedAction>.fromOpaque(context!).takeRetainedValue()
+            usleep(UInt32(me.milliseconds * 1000))
+            me.action()
+            return nil
+        }, box.toOpaque())
+        pthread_detach(thread)
+    }
+}
+
+/// Cancels the statement running on a connection after a delay.
+public func CancelAfter(canceller: PostgresCanceller, milliseconds: Int) -> DelayedAction {
+    DelayedAction(milliseconds: milliseconds) { canceller.cancelCurrentStatement() }
+}
+
+/// Terminates a backend from a separate superuser connection after a delay.
+public func TerminateAfter(cluster: TestCluster, database: String, pid: Int32, milliseconds: Int) -> DelayedAction {
+    DelayedAction(milliseconds: milliseconds) {
+        guard let admin = try? cluster.connect(database: database) else { return }
+        _ = try? admin.execute("SELECT pg_terminate_backend($1)", [String(pid)])
+        admin.close()
+    }
+}
