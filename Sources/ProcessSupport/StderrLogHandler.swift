@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import Synchronization
 import PowaCore
 
 /// A swift-log handler writing the reference collector's line format to
@@ -7,15 +8,24 @@ import PowaCore
 /// workers (which share stderr) never interleave mid-line.
 public struct StderrLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
-    /// The name printed after the timestamp: `-` for the supervisor, the
-    /// server's name for a worker.
-    public let threadName: String
-
-    public init(threadName: String, logLevel: Logger.Level) {
-        self.threadName = threadName
-        self.logLevel = logLevel
+    /// The threshold, shared by every logger of the process so that a
+    /// reload can switch debug output on or off.
+    public var logLevel: Logger.Level {
+        get { Self.settings.withLock { $0.level } }
+        set { Self.settings.withLock { $0.level = newValue } }
     }
+    /// The name printed after the timestamp: `-` for the supervisor, the
+    /// server's name for a worker (known only once its `start` line is read).
+    public var threadName: String { Self.settings.withLock { $0.threadName } }
+
+    struct Settings {
+        var threadName: String
+        var level: Logger.Level
+    }
+
+    static let settings = Mutex(Settings(threadName: "-", level: .info))
+
+    public init() {}
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -53,8 +63,15 @@ public struct StderrLogHandler: LogHandler {
 
     /// Sets up swift-log for the whole process, once, at start.
     public static func bootstrap(threadName: String, debug: Bool) {
-        LoggingSystem.bootstrap { _ in
-            StderrLogHandler(threadName: threadName, logLevel: debug ? .debug : .info)
+        configure(threadName: threadName, debug: debug)
+        LoggingSystem.bootstrap { _ in StderrLogHandler() }
+    }
+
+    /// Changes the name and level of every logger of the process.
+    public static func configure(threadName: String? = nil, debug: Bool) {
+        settings.withLock {
+            if let threadName { $0.threadName = threadName }
+            $0.level = debug ? .debug : .info
         }
     }
 }

@@ -11,10 +11,13 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
     /// libpq URI or key/value conninfo of the repository.
     public var repositoryDSN: String
     public var debug: Bool
+    /// Seconds a snapshot may run before it is cancelled (config key
+    /// `snapshot_timeout`); nil means `SnapshotBudget.seconds(for:)`'s default.
+    public var snapshotTimeout: Double?
 
     public init(
         srvid: Int, name: String, frequency: Int, server: ServerConnectionParameters,
-        repositoryDSN: String, debug: Bool
+        repositoryDSN: String, debug: Bool, snapshotTimeout: Double? = nil
     ) {
         self.srvid = srvid
         self.name = name
@@ -22,11 +25,13 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
         self.server = server
         self.repositoryDSN = repositoryDSN
         self.debug = debug
+        self.snapshotTimeout = snapshotTimeout
     }
 
     enum CodingKeys: String, CodingKey {
         case srvid, name, frequency, server
         case repositoryDSN = "repository_dsn"
         case debug
+        case snapshotTimeout = "snapshot_timeout"
     }
 }

@@ -1,0 +1,139 @@
+import Glibc
+import PostgresClient
+import PowaCore
+import ProcessSupport
+import Synchronization
+
+/// What the control thread (stdin, signals, heartbeats) and the collector
+/// thread (blocking libpq work) share.
+///
+/// Commands queue here and a byte on a pipe wakes the collector from its
+/// wait; the collector registers the connections it is using so that a
+/// `stop` can cancel the statement in flight, or, when the server does not
+/// even answer a cancel request, shut the sockets down under it.
+final class CollectorMailbox: Sendable {
+    struct State {
+        var commands: [SupervisorMessage] = []
+        var stopRequested = false
+        var finished = false
+        var connections: [Int: (canceller: PostgresCanceller, socket: Int32)] = [:]
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
+    /// Read end: the collector polls it while waiting; write end: `post`.
+    let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    init() throws(SystemError) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SystemError(call: "pipe", errno: errno) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        try FileDescriptorIO.setNonBlocking(wakeRead)
+        try FileDescriptorIO.setNonBlocking(wakeWrite)
+    }
+
+    func post(_ command: SupervisorMessage) {
+        state.withLock { $0.commands.append(command) }
+        wake()
+    }
+
+    /// Marks the worker as stopping and cancels whatever runs now.
+    func requestStop() {
+        let cancellers = state.withLock { state -> [PostgresCanceller] in
+            state.stopRequested = true
+            return state.connections.values.map(\.canceller)
+        }
+        wake()
+        CancelRequests.send(cancellers)
+    }
+
+    var isStopping: Bool { state.withLock { $0.stopRequested } }
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    func markFinished() { state.withLock { $0.finished = true } }
+
+    /// Takes the queued commands.
+    func takeCommands() -> [SupervisorMessage] {
+        state.withLock { state in
+            defer { state.commands.removeAll() }
+            return state.commands
+        }
+    }
+
+    /// Waits until a command arrives, stop is asked, or `seconds` pass.
+    func wait(seconds: Double) {
+        if state.withLock({ !$0.commands.isEmpty || $0.stopRequested }) { return }
+        var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(max(0, min(seconds, 3600)) * 1000)
+        _ = poll(&entry, 1, milliseconds)
+        var drain = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &drain, drain.count) > 0 {}
+    }
+
+    /// Registers a connection the collector is about to block on; returns a
+    /// token for `unregister`. A stop already asked cancels it at once.
+    func register(_ connection: PostgresConnection) -> Int? {
+        guard let canceller = try? connection.makeCanceller() else { return nil }
+        let (token, stopping) = state.withLock { state -> (Int, Bool) in
+            state.nextToken += 1
+            state.connections[state.nextToken] = (canceller, connection.socket)
+            return (state.nextToken, state.stopRequested)
+        }
+        if stopping { CancelRequests.send([canceller]) }
+        return token
+    }
+
+    func unregister(_ token: Int?) {
+        guard let token else { return }
+        _ = state.withLock { $0.connections.removeValue(forKey: token) }
+    }
+
+    /// Cancels the statements in flight without stopping the worker (the
+    /// snapshot ran past its time budget).
+    func cancelInFlight() {
+        CancelRequests.send(state.withLock { $0.connections.values.map(\.canceller) })
+    }
+
+    /// Last resort for a server that answers nothing, not even a cancel
+    /// request: shutting the sockets down makes the blocked libpq call
+    /// return at once with a broken connection.
+    func shutDownSockets() {
+        for socket in state.withLock({ $0.connections.values.map(\.socket) }) where socket >= 0 {
+            _ = shutdown(socket, Int32(SHUT_RDWR))
+        }
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+}
+
+/// Sends cancel requests from a short-lived thread: `PQcancel` opens a new
+/// connection to the server and would block the control loop, and with it
+/// the heartbeats, if that server hangs.
+enum CancelRequests {
+    static func send(_ cancellers: [PostgresCanceller]) {
+        guard !cancellers.isEmpty else { return }
+        let box = Unmanaged.passRetained(CancellerList(cancellers))
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            let list = Unmanaged<CancellerList>.fromOpaque(context!).takeRetainedValue()
+            for canceller in list.cancellers { canceller.cancelCurrentStatement() }
+            return nil
+        }, box.toOpaque())
+        if created == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+        }
+    }
+
+    final class CancellerList: Sendable {
+        let cancellers: [PostgresCanceller]
+        init(_ cancellers: [PostgresCanceller]) { self.cancellers = cancellers }
+    }
+}

@@ -1,0 +1,179 @@
+import Glibc
+import Logging
+import PostgresClient
+import PowaCore
+import ProcessSupport
+
+/// Starts the thread that does all of the worker's PostgreSQL work.
+enum CollectorThread {
+    static func start(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger) {
+        let collector = Collector(config: config, mailbox: mailbox, reporter: reporter, logger: logger)
+        let box = Unmanaged.passRetained(collector)
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        // libpq and our COPY loop need little stack; the default 8 MiB would
+        // only count against the worker's footprint.
+        pthread_attr_setstacksize(&attributes, 1 << 20)
+        let created = pthread_create(&thread, &attributes, { context in
+            let collector = Unmanaged<Collector>.fromOpaque(context!).takeRetainedValue()
+            collector.run()
+            collector.mailbox.markFinished()
+            return nil
+        }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+        guard created == 0 else {
+            logger.critical("Cannot start the collector thread (error \(created))")
+            exit(1)
+        }
+        pthread_detach(thread)
+    }
+}
+
+/// One server's collection loop: keeps the remote connection, follows the
+/// schedule, applies the supervisor's commands between snapshots, and
+/// reports every change of status.
+final class Collector: @unchecked Sendable {
+    var config: WorkerConfiguration
+    let mailbox: CollectorMailbox
+    let reporter: StatusReporter
+    let logger: Logger
+    /// The remote connection, kept open between snapshots.
+    var remote: PowaSession?
+    var schedule: SnapshotSchedule?
+    var generator = SystemRandomNumberGenerator()
+
+    init(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger) {
+        self.config = config
+        self.mailbox = mailbox
+        self.reporter = reporter
+        self.logger = logger
+    }
+
+    func run() {
+        defer { disconnectRemote() }
+        ensureRemote(reportErrors: true)
+        if mailbox.isStopping { return }
+        saveVersions()
+        if mailbox.isStopping { return }
+        let last = readLastSnapshotTime()
+        schedule = SnapshotSchedule(
+            frequency: Double(config.frequency), lastSnapshot: last, now: Clock.now(), generator: &generator)
+
+        while !mailbox.isStopping {
+            for command in mailbox.takeCommands() { apply(command) }
+            if mailbox.isStopping { break }
+            if let start = schedule!.poll(now: Clock.now()) {
+                let committed = takeSnapshot(start)
+                schedule!.snapshotFinished(
+                    now: Clock.now(), unconsumedCatalogRefresh: committed ? nil : start.catalogRefresh)
+                continue
+            }
+            let wake = schedule!.nextWakeUp(now: Clock.now()) ?? (Clock.now() + 1)
+            mailbox.wait(seconds: wake - Clock.now())
+        }
+    }
+
+    /// Applies one command from the supervisor, between snapshots.
+    func apply(_ command: SupervisorMessage) {
+        switch command {
+        case .reload(let new):
+            logger.info("Reloading configuration")
+            let reconnect = new.server != config.server || new.repositoryDSN != config.repositoryDSN
+                || new.snapshotTimeout != config.snapshotTimeout
+            if new.debug != config.debug || new.name != config.name {
+                StderrLogHandler.configure(threadName: new.name, debug: new.debug)
+            }
+            if new.frequency != config.frequency {
+                schedule?.changeFrequency(to: Double(new.frequency), now: Clock.now())
+            }
+            config = new
+            if reconnect || remote == nil {
+                disconnectRemote()
+                ensureRemote(reportErrors: true)
+            }
+        case .updateVersions:
+            ensureRemote(reportErrors: false)
+            saveVersions()
+        case .forceSnapshot:
+            do {
+                try schedule?.requestForcedSnapshot(now: Clock.now())
+                logger.debug("Forced snapshot queued")
+            } catch {
+                logger.info("Forced snapshot refused: \(error)")
+            }
+        case .refreshCatalogs(let dbnames):
+            logger.debug("Catalog refresh asked for \(dbnames.isEmpty ? "all databases" : dbnames.joined(separator: ", "))")
+            schedule?.requestCatalogRefresh(dbnames: dbnames)
+        case .start, .stop:
+            break
+        }
+    }
+
+    // MARK: Connections
+
+    var remoteParameters: ConnectionParameters {
+        .fields(
+            host: config.server.host, port: config.server.port, user: config.server.user,
+            password: config.server.password, dbname: config.server.dbname)
+    }
+
+    /// Opens the remote connection when it is not open; updates the status.
+    @discardableResult
+    func ensureRemote(reportErrors: Bool) -> PowaSession? {
+        if let remote, remote.connection.isHealthy { return remote }
+        disconnectRemote()
+        logger.debug("Connecting on remote database...")
+        do {
+            remote = try PowaSession.open(
+                remoteParameters, applicationName: "PoWA collector - worker \(config.name)",
+                statementTimeout: SnapshotBudget.seconds(for: config))
+            reporter.update { $0.status = WorkerStatusText.running }
+            logger.debug("Connected.")
+        } catch {
+            let message = "Error connecting on \(config.server.redactedDescription):\n\(error)"
+            logger.error("\(message)")
+            reporter.update {
+                $0.status = WorkerStatusText.noRemoteConnection
+                $0.lastError = message
+            }
+            if reportErrors { recordErrors([message], replace: true) }
+        }
+        return remote
+    }
+
+    func disconnectRemote() {
+        remote?.close()
+        remote = nil
+    }
+
+    /// Opens a repository connection for one snapshot (or one version
+    /// update), as the reference does; the status says when it fails.
+    func openRepository() -> PowaSession? {
+        do {
+            let session = try PowaSession.open(
+                .conninfo(config.repositoryDSN),
+                applicationName: "PoWA collector - repo_conn for worker \(config.name)")
+            if reporter.status.status == WorkerStatusText.noRepositoryConnection {
+                reporter.update { $0.status = remote == nil ? WorkerStatusText.noRemoteConnection : WorkerStatusText.running }
+            }
+            return session
+        } catch {
+            let message = "Error connecting on the repository (\(ConnectionParameters.conninfo(config.repositoryDSN).redactedDescription)):\n\(error)"
+            logger.error("\(message)")
+            reporter.update {
+                $0.status = WorkerStatusText.noRepositoryConnection
+                $0.lastError = message
+            }
+            return nil
+        }
+    }
+
+    /// Runs `body` with a registered connection, so that a stop or the
+    /// snapshot budget can cancel it.
+    func cancellable<T>(_ connections: [PostgresConnection], _ body: () throws -> T) rethrows -> T {
+        let tokens = connections.map { mailbox.register($0) }
+        defer { tokens.forEach { mailbox.unregister($0) } }
+        return try body()
+    }
+}

@@ -1,0 +1,144 @@
+import Glibc
+import Logging
+import PowaCore
+import ProcessSupport
+
+/// The worker's main thread: reads the supervisor's lines and the signals,
+/// sends heartbeats, watches the snapshot's time budget, and stops the
+/// worker. It never touches PostgreSQL, so it stays responsive whatever the
+/// collector thread is blocked on.
+struct ControlLoop {
+    let mailbox: CollectorMailbox
+    let reporter: StatusReporter
+    let logger: Logger
+    var lines: LineBuffer
+    /// Seconds a snapshot may run before its statements are cancelled.
+    var snapshotBudget: Double
+
+    /// Seconds between a stop and the forced exit, within the 2 s promise.
+    static let stopGrace = 1.5
+    /// Seconds after a cancel before the sockets are shut down.
+    static let cancelGrace = 5.0
+
+    mutating func run() -> Never {
+        var nextHeartbeat = Clock.now()
+        var budgetAction = 0  // 0: none yet, 1: cancelled, 2: sockets shut down
+        while true {
+            let now = Clock.now()
+            if now >= nextHeartbeat {
+                reporter.heartbeat()
+                nextHeartbeat = now + WorkerMessage.heartbeatInterval
+            }
+            if mailbox.isFinished { stop(reason: "collector ended") }
+
+            var entries = [
+                pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0),
+            ]
+            let timeout = Int32(max(0, min(nextHeartbeat - Clock.now(), 1)) * 1000) + 1
+            _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
+
+            if entries[1].revents != 0 {
+                for signal in SignalPipe.drain() where signal == SIGTERM || signal == SIGINT {
+                    stop(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                }
+            }
+            if entries[0].revents != 0 { readCommands() }
+
+            // A snapshot past its budget: cancel, then cut the connections.
+            let status = reporter.status
+            if status.snapshotRunning, let start = status.lastSnapshotStart {
+                let elapsed = Clock.wallNow() - start
+                if elapsed > snapshotBudget, budgetAction == 0 {
+                    logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it")
+                    mailbox.cancelInFlight()
+                    budgetAction = 1
+                } else if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 1 {
+                    logger.warning("Server did not honour the cancel request: closing the connections")
+                    mailbox.shutDownSockets()
+                    budgetAction = 2
+                }
+            } else {
+                budgetAction = 0
+            }
+        }
+    }
+
+    private mutating func readCommands() {
+        let outcome: FileDescriptorIO.ReadOutcome
+        do {
+            outcome = try FileDescriptorIO.read(0)
+        } catch {
+            stop(reason: "stdin failed: \(error)")
+        }
+        switch outcome {
+        case .wouldBlock: return
+        case .endOfFile: stop(reason: "end of stdin (supervisor gone)")
+        case .bytes(let bytes):
+            for item in lines.append(bytes) {
+                switch item {
+                case .overlong(let length):
+                    logger.error("Ignored a \(length)-byte line from the supervisor: too long")
+                case .line(let line):
+                    handle(line)
+                }
+            }
+        }
+    }
+
+    private mutating func handle(_ line: [UInt8]) {
+        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return }
+        let message: SupervisorMessage
+        do {
+            message = try JSONLines.decode(SupervisorMessage.self, from: line)
+        } catch {
+            logger.error("Ignored a malformed line from the supervisor: \(error)")
+            return
+        }
+        switch message {
+        case .stop: stop(reason: "asked by the supervisor")
+        case .start: logger.error("Ignored a second start line")
+        case .reload(let config):
+            snapshotBudget = SnapshotBudget.seconds(for: config)
+            mailbox.post(message)
+        case .updateVersions, .forceSnapshot, .refreshCatalogs:
+            mailbox.post(message)
+        }
+    }
+
+    /// Cancels the snapshot in flight, gives the collector thread a moment
+    /// to roll back and close, then exits 0. Whatever is still open is
+    /// closed by the exit, and the server rolls back an uncommitted
+    /// transaction of a closed connection: a snapshot is committed whole or
+    /// not at all.
+    private func stop(reason: String) -> Never {
+        logger.info("Stopping worker (\(reason))")
+        reporter.update { $0.status = WorkerStatusText.stopping }
+        mailbox.requestStop()
+        let deadline = Clock.now() + Self.stopGrace
+        while !mailbox.isFinished, Clock.now() < deadline {
+            usleep(20_000)
+        }
+        if !mailbox.isFinished {
+            mailbox.shutDownSockets()
+            usleep(50_000)
+        }
+        logger.info("stopped")
+        exit(0)
+    }
+}
+
+/// Monotonic and wall clocks as seconds.
+enum Clock {
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    static func wallNow() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

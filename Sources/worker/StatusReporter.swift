@@ -1,0 +1,47 @@
+import Glibc
+import PowaCore
+import ProcessSupport
+import Synchronization
+
+/// Writes the worker's JSON lines on stdout: a `status` line whenever the
+/// status changes, and heartbeats. Both threads write through it, one whole
+/// line per `write`, under one lock.
+final class StatusReporter: Sendable {
+    private let current: Mutex<WorkerStatus>
+
+    init(initial: WorkerStatus) {
+        current = Mutex(initial)
+    }
+
+    var status: WorkerStatus { current.withLock { $0 } }
+
+    /// Applies `change`; sends the new status when anything changed.
+    func update(_ change: (inout WorkerStatus) -> Void) {
+        current.withLock { status in
+            let before = status
+            change(&status)
+            if status != before { Self.send(.status(status)) }
+        }
+    }
+
+    func heartbeat() {
+        current.withLock { _ in Self.send(.heartbeat) }
+    }
+
+    /// Sends the current status again (the supervisor just started us).
+    func announce() {
+        current.withLock { Self.send(.status($0)) }
+    }
+
+    /// A failed write means the supervisor is gone: nobody will ever read
+    /// us again, so the worker ends (its transaction, if any, is rolled back
+    /// by the server when the connection closes).
+    private static func send(_ message: WorkerMessage) {
+        let line = JSONLines.encode(message) + [UInt8(ascii: "\n")]
+        do {
+            try FileDescriptorIO.writeAll(1, line)
+        } catch {
+            _exit(0)
+        }
+    }
+}

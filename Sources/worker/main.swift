@@ -1,1 +1,0 @@
-print("powa-collector-worker: not yet")
