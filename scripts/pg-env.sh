@@ -434,7 +434,7 @@ create_cluster() {
     local cdir="$dir/$name" bindir
     bindir=$(bindir_for_kind "$kind")
     [[ -x $bindir/postgres ]] || die "no PostgreSQL binaries in $bindir (run: $SELF install)"
-    mkdir "$cdir" || die "cluster $name already exists in $dir"
+    mkdir "$cdir" 2>/dev/null || die "cluster $name already exists in $dir"
     printf '%s\n' "$kind" >"$cdir/kind"
     printf '%s\n' "$bindir" >"$cdir/bindir"
     chown postgres: "$cdir"
@@ -520,6 +520,20 @@ write_env_file() {
     mv "$tmp" "$env"
 }
 
+# TERM to each process group, then KILL to whatever is left after 5 s, so
+# that nothing writes into DIR once `up` has returned.
+stop_process_groups() {
+    local p i alive
+    for p in "$@"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+    for ((i = 0; i < 50; i++)); do
+        alive=0
+        for p in "$@"; do kill -0 -- "-$p" 2>/dev/null && alive=1; done
+        ((alive)) || return 0
+        sleep 0.1
+    done
+    for p in "$@"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+}
+
 cmd_up() {
     (($# == 1)) || usage
     [[ $(id -u) == 0 ]] || die "up must run as root"
@@ -536,7 +550,7 @@ cmd_up() {
     # Each cluster in its own process group (setsid), so an interrupt here
     # stops initdb/psql too; the postmasters detach themselves and are
     # stopped by `down`.
-    trap 'for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done; exit 130' INT TERM HUP
+    trap 'stop_process_groups "${pids[@]}"; exit 130' INT TERM HUP
     for name in "${STANDARD_CLUSTERS[@]}"; do
         setsid "$SELF" __create-cluster "$dir" "$name" "$name" &
         pids+=($!)
