@@ -66,7 +66,7 @@ readonly MARKER=.pg-env
 unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE \
       PGSERVICE PGSERVICEFILE PGOPTIONS PGDATA PGSSLMODE 2>/dev/null || true
 
-log() { printf 'pg-env: %s\n' "$*" >&2; }
+log() { printf 'pg-env: %s\n' "$*" >&2 || true; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
