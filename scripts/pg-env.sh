@@ -198,7 +198,8 @@ fetch_powa5_source() {
     [[ -n $tarball ]] || die "apt downloaded no powa-archivist tarball"
     [[ $(basename "$tarball") == powa-archivist_5.* ]] || die "Debian 13 has $(basename "$tarball"), not PoWA 5"
     mv "$tarball" "$srcdir/"
-    rm -rf "$dl"
+    # The tarball is what is kept; the 20 MB source index is not needed again.
+    rm -rf "$dl" "$state"
     printf '%s\n' "$srcdir/$(basename "$tarball")"
 }
 
@@ -368,10 +369,6 @@ pg_ctl_as_postgres() {
     (cd "$cdir" && as_postgres "$(cat "$cdir/bindir")/pg_ctl" -D "$cdir/data" "$@")
 }
 
-cluster_running() {
-    pg_ctl_as_postgres "$1" "$2" status >/dev/null 2>&1
-}
-
 # Starts a new cluster on a free port, trying another port when the chosen
 # one turns out to be taken on any of its addresses.
 start_new_cluster() {
@@ -464,6 +461,10 @@ create_cluster() {
 # `down` checks before it removes anything.
 prepare_dir() {
     local dir=$1
+    # The path goes into postgresql.conf as a quoted, comma-separated list.
+    [[ $dir != *[\',[:space:]]* ]] || die "$dir: quotes, commas and blanks are not supported"
+    # Unix socket paths are limited to 107 bytes.
+    ((${#dir} + 20 < 107)) || die "$dir is too long for unix sockets; use a shorter path"
     if [[ -e $dir && ! -e $dir/$MARKER ]]; then
         [[ -d $dir ]] || die "$dir is not a directory"
         [[ -z $(ls -A "$dir") ]] || die "$dir is not empty and is not a pg-env directory"
@@ -474,8 +475,6 @@ prepare_dir() {
     chmod 755 "$dir"
     as_postgres test -w "$dir" ||
         die "the postgres user cannot reach $dir (every parent must be searchable)"
-    # Unix socket paths are limited to 107 bytes.
-    ((${#dir} + 20 < 107)) || die "$dir is too long for unix sockets; use a shorter path"
 }
 
 absolute_dir() {
