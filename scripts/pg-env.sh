@@ -261,6 +261,8 @@ cmd_install() {
     flock 9
     install_packages
     if ! powa5_tree_ok; then
+        # Left over by an interrupted run; nobody else uses them under the lock.
+        rm -rf "$CACHE_DIR"/build.* "$CACHE_DIR"/download.*
         build_powa5_tree
     fi
     exec 9>&-
