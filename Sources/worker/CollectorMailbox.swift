@@ -15,6 +15,8 @@ final class CollectorMailbox: Sendable {
     struct State {
         var commands: [SupervisorMessage] = []
         var stopRequested = false
+        /// The running snapshot went past its budget and was cancelled.
+        var snapshotAborted = false
         var finished = false
         var connections: [Int: (canceller: PostgresCanceller, socket: Int32)] = [:]
         var nextToken = 0
@@ -92,10 +94,19 @@ final class CollectorMailbox: Sendable {
     }
 
     /// Cancels the statements in flight without stopping the worker (the
-    /// snapshot ran past its time budget).
+    /// snapshot ran past its time budget); the snapshot then rolls back.
     func cancelInFlight() {
-        CancelRequests.send(state.withLock { $0.connections.values.map(\.canceller) })
+        CancelRequests.send(state.withLock { state in
+            state.snapshotAborted = true
+            return state.connections.values.map(\.canceller)
+        })
     }
+
+    /// A new snapshot starts with a clean slate.
+    func beginSnapshot() { state.withLock { $0.snapshotAborted = false } }
+
+    /// Whether the running snapshot must stop and roll back.
+    var shouldAbortSnapshot: Bool { state.withLock { $0.stopRequested || $0.snapshotAborted } }
 
     /// Last resort for a server that answers nothing, not even a cancel
     /// request: shutting the sockets down makes the blocked libpq call

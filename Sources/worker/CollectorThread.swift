@@ -58,7 +58,7 @@ final class Collector: @unchecked Sendable {
         if mailbox.isStopping { return }
         let last = readLastSnapshotTime()
         schedule = SnapshotSchedule(
-            frequency: Double(config.frequency), lastSnapshot: last, now: Clock.now(), generator: &generator)
+            frequency: Double(config.frequency), lastSnapshot: last, now: Clock.now(), using: &generator)
 
         while !mailbox.isStopping {
             for command in mailbox.takeCommands() { apply(command) }
@@ -85,7 +85,7 @@ final class Collector: @unchecked Sendable {
                 StderrLogHandler.configure(threadName: new.name, debug: new.debug)
             }
             if new.frequency != config.frequency {
-                schedule?.changeFrequency(to: Double(new.frequency), now: Clock.now())
+                schedule?.changeFrequency(to: Double(new.frequency), now: Clock.now(), using: &generator)
             }
             config = new
             if reconnect || remote == nil {

@@ -23,7 +23,7 @@ public enum TestEnvironment {
     public static var repositoryTemplate: String { variable("POWA_TEST_REPO_TEMPLATE") ?? "powa_repo_template" }
     public static var remoteAddressCount: Int { Int(variable("POWA_TEST_REMOTE_ADDRESS_COUNT") ?? "") ?? 1 }
     public static var environmentDirectory: String? { variable("POWA_TEST_ENV_DIR") }
-    public static var script: String? { variable("POWA_TEST_PG_ENV_SCRIPT") }
+    public static var script: String? { variable("POWA_TEST_PG_ENV") }
 
     public static var powa4Repository: TestCluster { cluster("POWA4_REPO_PORT", major: 4) }
     public static var powa4Remote: TestCluster { cluster("POWA4_REMOTE_PORT", major: 4) }
