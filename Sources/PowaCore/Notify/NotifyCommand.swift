@@ -11,6 +11,11 @@ public enum NotifyCommand: Equatable, Sendable {
     /// A command this collector does not know; answered `UNKNOWN`.
     case unknown
 
+    /// Whether it only reads status (and so is answered in any phase).
+    public var isWorkersStatus: Bool {
+        if case .workersStatus = self { true } else { false }
+    }
+
     /// Which workers a `WORKERS_STATUS` asks about.
     public enum WorkersStatusScope: Equatable, Sendable {
         case allServers
