@@ -18,8 +18,10 @@ public struct ExponentialBackoff: Equatable, Sendable {
     /// `initialDelay`, twice that, four times… capped at `maximumDelay`.
     public mutating func nextDelay() -> Double {
         var delay = initialDelay
-        for _ in 0..<consecutiveFailures where delay < maximumDelay {
+        var doublings = 0
+        while doublings < consecutiveFailures && delay < maximumDelay {
             delay *= 2
+            doublings += 1
         }
         consecutiveFailures += 1
         return min(delay, maximumDelay)

@@ -371,7 +371,7 @@ public struct SupervisorStateMachine: Sendable {
         if uptime >= timings.healthyUptime { worker.restartBackoff.reset() }
         let delay = worker.restartBackoff.nextDelay()
         worker.process = .waitingToRestart(at: now + delay, reason: reason)
-        log(.error, "worker \(reason), restarting it in \(Self.seconds(delay))", worker: worker.name)
+        log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))", worker: worker.name)
     }
 
     private func srvidOfRunningWorker(pid: Int32) -> Int? {
