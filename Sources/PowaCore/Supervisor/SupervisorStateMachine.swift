@@ -181,9 +181,9 @@ public struct SupervisorStateMachine: Sendable {
         case .starting:
             phase = .running
             log(.info, "\(wanted.count) server\(wanted.count == 1 ? "" : "s") to collect")
-            apply(wanted, isReload: false, now: now)
+            apply(wanted, now: now)
         case .running:
-            apply(wanted, isReload: reloadStage == .readingServerList, now: now)
+            apply(wanted, now: now)
             if reloadStage == .readingServerList {
                 reloadStage = .idle
                 log(.info, "reload done")
@@ -234,10 +234,11 @@ public struct SupervisorStateMachine: Sendable {
 
     /// Makes the workers match `wanted`: spawns added servers, stops removed
     /// ones, sends `reload` to those whose configuration changed and leaves
-    /// the others alone. On a reload, every running worker is also asked to
-    /// store the remote's versions again (the operator may have upgraded an
-    /// extension and reloaded to tell the collector).
-    private mutating func apply(_ wanted: [Int: WorkerConfiguration], isReload: Bool, now: Double) {
+    /// the others alone. Every worker already running is also asked to
+    /// store the remote's versions again: the operator may have upgraded an
+    /// extension and reloaded to tell the collector. (At startup no worker
+    /// is running yet, and new workers store versions as they start.)
+    private mutating func apply(_ wanted: [Int: WorkerConfiguration], now: Double) {
         for srvid in workers.keys.sorted() where wanted[srvid] == nil {
             removeWorker(srvid: srvid, now: now)
         }
@@ -262,7 +263,7 @@ public struct SupervisorStateMachine: Sendable {
                     log(.info, "configuration changed", worker: configuration.name)
                 }
             }
-            if isReload, case .running(let running) = worker.process {
+            if case .running(let running) = worker.process {
                 actions.append(.sendToWorker(pid: running.pid, .updateVersions))
             }
             workers[srvid] = worker
