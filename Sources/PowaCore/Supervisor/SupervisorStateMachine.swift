@@ -111,12 +111,14 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     /// The status string of every worker, by server id, as `WORKERS_STATUS`
-    /// reports it. A removed server whose worker is still exiting shows as
-    /// `stopping`.
+    /// reports it. A removed server whose worker is still exiting, and every
+    /// worker once the collector is shutting down, shows as `stopping`.
     public func workersStatus(now: Double) -> [Int: String] {
         var statuses: [Int: String] = [:]
         for process in retiring.values { statuses[process.srvid] = WorkerStatusText.stopping }
-        for (srvid, worker) in workers { statuses[srvid] = worker.statusText(now: now) }
+        for (srvid, worker) in workers {
+            statuses[srvid] = isShuttingDown ? WorkerStatusText.stopping : worker.statusText(now: now)
+        }
         return statuses
     }
 

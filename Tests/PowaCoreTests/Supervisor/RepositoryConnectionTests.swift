@@ -117,7 +117,10 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
+        let signalledAt = harness.now
         _ = harness.send(.signalReceived(.terminate))
+        #expect(harness.machine.nextDeadline == signalledAt + harness.timings.stopGracePeriod,
+                "no reconnection timer left to wake the shell")
         #expect(harness.advance(by: 5).connects.isEmpty)
         #expect(harness.send(.repositoryConnectionLost(reason: "again")).isEmpty)
     }

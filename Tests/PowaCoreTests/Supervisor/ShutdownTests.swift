@@ -101,6 +101,7 @@ import Testing
         #expect(harness.advance(by: 1).spawned.map(\.srvid) == [1])
         let stop = harness.send(.signalReceived(.terminate))
         #expect(stop.exitCode == nil, "waits for the spawn in flight")
+        #expect(harness.status(1) == "stopping")
         let arrived = harness.send(.workerSpawned(srvid: 1, pid: 777))
         #expect(arrived.messages(to: 777) == [.stop])
         #expect(harness.send(.workerExited(pid: 777, .exited(status: 0))).exitCode == 0)
