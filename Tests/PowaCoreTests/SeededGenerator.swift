@@ -1,7 +1,7 @@
-/// SplitMix64: a tiny deterministic generator so that schedule tests do not
-/// depend on the system's randomness.
+/// A deterministic random generator (SplitMix64) for property-style loops:
+/// a failure reproduces on every run.
 struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
+    private var state: UInt64
 
     init(seed: UInt64) { state = seed }
 

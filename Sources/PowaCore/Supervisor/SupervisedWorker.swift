@@ -1,0 +1,58 @@
+/// What the supervisor knows about the worker of one server, across the
+/// successive processes that serve it.
+struct SupervisedWorker: Sendable {
+    /// The configuration the current (or next) process runs with.
+    var configuration: WorkerConfiguration
+    var process: ProcessState
+    var restartBackoff: ExponentialBackoff
+    /// When the supervisor last saw a snapshot of this server begin, on the
+    /// supervisor's clock, for the `FORCE_SNAPSHOT` minimum interval. Kept
+    /// across restarts: a new process does not make a snapshot older.
+    var lastSnapshotSeenStartingAt: Double?
+
+    enum ProcessState: Sendable {
+        /// `spawnWorker` was issued; the pid is not known yet.
+        case spawning
+        case running(RunningWorkerProcess)
+        /// The watchdog sent SIGTERM; `killAt` is when SIGKILL follows, nil
+        /// once it was sent. A restart follows the exit.
+        case terminatingUnresponsive(pid: Int32, spawnedAt: Double, silentFor: Double, killAt: Double?)
+        /// No process; a new one is spawned at `at`.
+        case waitingToRestart(at: Double, reason: WorkerRestartReason)
+    }
+
+    var name: String { configuration.name }
+
+    /// The pid of the process, while one exists.
+    var pid: Int32? {
+        switch process {
+        case .running(let running): running.pid
+        case .terminatingUnresponsive(let pid, _, _, _): pid
+        case .spawning, .waitingToRestart: nil
+        }
+    }
+
+    /// The status string `WORKERS_STATUS` reports.
+    ///
+    /// Between spawn and the worker's first status the answer is
+    /// `starting`: the process is up but is not collecting yet (it is
+    /// connecting), and powa-web showing that as "not healthy" for a moment
+    /// is the truth; answering `running` would hide a worker that never
+    /// manages to start. It lasts a few milliseconds when all is well, as the
+    /// worker reports its status as soon as it has read its `start` message.
+    func statusText(now: Double) -> String {
+        switch process {
+        case .spawning:
+            return Self.starting
+        case .running(let running):
+            return running.status?.status ?? Self.starting
+        case .terminatingUnresponsive(_, _, let silentFor, _):
+            return "restarting (\(WorkerRestartReason.unresponsive(silentFor: silentFor)))"
+        case .waitingToRestart(let at, let reason):
+            let seconds = max(1, Int((at - now).rounded(.up)))
+            return "restarting in \(seconds) s (\(reason))"
+        }
+    }
+
+    static let starting = "starting"
+}

@@ -1,0 +1,38 @@
+import Logging
+
+/// Something the supervisor's shell must do, in order, on behalf of the state
+/// machine. The results come back as `SupervisorEvent`s.
+public enum SupervisorAction: Equatable, Sendable {
+    /// Start a worker process for this server; answer with `workerSpawned`
+    /// or `workerSpawnFailed`. The `start` message follows as a
+    /// `sendToWorker` once the pid is known.
+    case spawnWorker(WorkerConfiguration)
+    /// Write this message as one line on the worker's stdin.
+    case sendToWorker(pid: Int32, SupervisorMessage)
+    case signalWorker(pid: Int32, WorkerSignal)
+
+    /// Open the repository connection (closing the current one, if any),
+    /// `LISTEN powa_collector`, and report `repositoryConnected` or
+    /// `repositoryConnectionFailed`. Reconnection delays are the state
+    /// machine's: this action comes when it is time to try.
+    case connectRepository(dsn: String)
+    /// Query `powa_servers`; report `serverListRead` or `serverListReadFailed`.
+    case readServerList
+    /// Load the configuration file again, the same way as at startup;
+    /// report `configurationFileReloaded`.
+    case reloadConfigurationFile
+
+    /// `NOTIFY channel, payload` (through `pg_notify`, which takes both as
+    /// values, so that no quoting is needed). Both are already checked:
+    /// the channel is usable and the payload is under the size limit.
+    case answerNotification(channel: String, payload: String)
+
+    /// Log at debug level (true) or info level (false) from now on.
+    case setDebugLogging(Bool)
+    /// Write a log line; `worker` is the worker's name when the line is
+    /// about one worker (the reference shows it in place of `-`).
+    case log(Logger.Level, String, worker: String?)
+
+    /// Exit the program with this status; nothing follows.
+    case exit(code: Int32)
+}

@@ -1,0 +1,52 @@
+/// Something that happened, as the supervisor's shell reports it to
+/// `SupervisorStateMachine.handle(_:now:)`.
+///
+/// Worker processes are named by pid once they exist, so that a late line
+/// or exit status from a replaced process can never be mistaken for its
+/// successor's.
+public enum SupervisorEvent: Equatable, Sendable {
+    /// The program started with this configuration (loading errors end the
+    /// program before the state machine exists).
+    case started(LoadedConfiguration)
+
+    /// The `connectRepository` action succeeded (and `LISTEN powa_collector`
+    /// is in place).
+    case repositoryConnected
+    /// The `connectRepository` action failed.
+    case repositoryConnectionFailed(reason: String)
+    /// The established repository connection broke.
+    case repositoryConnectionLost(reason: String)
+
+    /// Result of the `readServerList` action: the rows of `powa_servers`.
+    case serverListRead([ServerRow])
+    /// The `readServerList` action failed (and the connection is still up;
+    /// when it is not, report `repositoryConnectionLost` instead).
+    case serverListReadFailed(reason: String)
+
+    /// Result of the `reloadConfigurationFile` action.
+    case configurationFileReloaded(Result<LoadedConfiguration, ConfigurationError>)
+
+    /// The `spawnWorker` action for this server started process `pid`.
+    case workerSpawned(srvid: Int, pid: Int32)
+    /// The `spawnWorker` action for this server failed.
+    case workerSpawnFailed(srvid: Int, reason: String)
+    /// A worker wrote a valid line.
+    case workerMessage(pid: Int32, WorkerMessage)
+    /// A worker wrote a line that is not a valid message. It is logged and
+    /// skipped, and does not count as a sign of life: a worker that only
+    /// writes garbage is replaced by the watchdog.
+    case workerMalformedLine(pid: Int32, reason: String)
+    /// A worker process ended (reaped with `waitpid`).
+    case workerExited(pid: Int32, WorkerTermination)
+
+    case signalReceived(SupervisorSignal)
+
+    /// A NOTIFY on `powa_collector`. `senderPermitted` is the shell's answer
+    /// to "may the role of the sending backend (its pid came with the
+    /// notification) ask things of the collector?", found with SQL.
+    case notificationReceived(payload: String, senderPermitted: Bool)
+
+    /// Time passed: report it when `now` reaches `nextDeadline`. Reporting
+    /// it more often is harmless.
+    case tick
+}

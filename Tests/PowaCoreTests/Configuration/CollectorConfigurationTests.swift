@@ -1,0 +1,103 @@
+import Testing
+@testable import PowaCore
+
+@Suite struct CollectorConfigurationTests {
+    static let path = "/etc/powa-collector.conf"
+
+    static func parse(_ text: String) throws(ConfigurationError) -> (configuration: CollectorConfiguration, unknownKeys: [String]) {
+        try CollectorConfiguration.parse(Array(text.utf8), path: path)
+    }
+
+    static func error(_ text: String) -> ConfigurationError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func readsTheReferenceFormat() throws {
+        let parsed = try Self.parse("""
+            {
+                "repository": {
+                    "dsn": "postgresql://powa_user@localhost:5432/powa"
+                },
+                "use_server_alias": true,
+                "debug": true
+            }
+            """)
+        #expect(parsed.configuration == CollectorConfiguration(
+            repositoryDSN: "postgresql://powa_user@localhost:5432/powa", debug: true, useServerAlias: true))
+        #expect(parsed.unknownKeys.isEmpty)
+    }
+
+    @Test func booleansDefaultToFalse() throws {
+        let parsed = try Self.parse(#"{"repository": {"dsn": "host=repo dbname=powa"}}"#)
+        #expect(parsed.configuration == CollectorConfiguration(repositoryDSN: "host=repo dbname=powa"))
+    }
+
+    @Test func unknownKeysAreListedWithTheirPath() throws {
+        let parsed = try Self.parse(#"{"repository": {"dsn": "x", "password": "p"}, "use_server_alais": true, "servers": {}}"#)
+        #expect(parsed.unknownKeys == ["use_server_alais", "servers", "repository.password"])
+        #expect(parsed.configuration.useServerAlias == false)
+    }
+
+    @Test func missingRepositoryOrDSN() {
+        #expect(Self.error(#"{"debug": true}"#) == .missingKey(path: Self.path, key: "repository.dsn"))
+        #expect(Self.error(#"{"repository": {}}"#) == .missingKey(path: Self.path, key: "repository.dsn"))
+        #expect(Self.error(#"{"repository": {"DSN": "x"}}"#) == .missingKey(path: Self.path, key: "repository.dsn"))
+    }
+
+    @Test func wrongTypesNameTheKey() {
+        #expect(Self.error(#"{"repository": "postgresql://x"}"#)
+            == .wrongType(path: Self.path, key: "repository", expected: "an object", found: "a string"))
+        #expect(Self.error(#"{"repository": {"dsn": 5432}}"#)
+            == .wrongType(path: Self.path, key: "repository.dsn", expected: "a string", found: "a number"))
+        #expect(Self.error(#"{"repository": {"dsn": "x"}, "debug": "false"}"#)
+            == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "a string"))
+        #expect(Self.error(#"{"repository": {"dsn": "x"}, "use_server_alias": 1}"#)
+            == .wrongType(path: Self.path, key: "use_server_alias", expected: "true or false", found: "a number"))
+        #expect(Self.error(#"{"repository": {"dsn": "x"}, "debug": null}"#)
+            == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "null"))
+    }
+
+    @Test func topLevelMustBeAnObject() {
+        #expect(Self.error(#"["repository"]"#) == .notAnObject(path: Self.path, found: "an array"))
+        #expect(Self.error("null") == .notAnObject(path: Self.path, found: "null"))
+    }
+
+    @Test func syntaxErrorsSayWhere() {
+        // The reference's own sample has a trailing comma.
+        let error = Self.error("""
+            {
+                "repository": {
+                    "dsn": "postgresql://powa_user@localhost:5432/powa",
+                },
+                "debug": false
+            }
+            """)
+        guard case .invalidJSON(let path, let syntax) = error else {
+            Issue.record("expected a JSON error, got \(String(describing: error))")
+            return
+        }
+        #expect(path == Self.path)
+        #expect((syntax.line, syntax.column) == (4, 5))
+        #expect(error!.description.hasPrefix("invalid JSON in configuration file /etc/powa-collector.conf at line 4, column 5: "))
+    }
+
+    @Test func descriptionsNameTheFileAndTheProblem() {
+        let cases: [(ConfigurationError, [String])] = [
+            (.noConfigurationFile(searched: ["/etc/powa-collector.conf", "./powa-collector.conf"]),
+             ["/etc/powa-collector.conf, ./powa-collector.conf"]),
+            (.unreadable(path: "/x.conf", reason: "Permission denied"), ["/x.conf", "Permission denied"]),
+            (.notAnObject(path: "/x.conf", found: "an array"), ["/x.conf", "an array"]),
+            (.missingKey(path: "/x.conf", key: "repository.dsn"), ["/x.conf", "repository.dsn"]),
+            (.wrongType(path: "/x.conf", key: "debug", expected: "true or false", found: "a string"),
+             ["/x.conf", "debug must be true or false, found a string"]),
+        ]
+        for (error, fragments) in cases {
+            for fragment in fragments { #expect(error.description.contains(fragment), "\(error.description)") }
+        }
+    }
+}
