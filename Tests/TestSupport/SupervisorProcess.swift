@@ -70,6 +70,16 @@ public final class SupervisorProcess: @unchecked Sendable {
 
     public func signal(_ signo: Int32) { process.signal(signo) }
 
+    /// Waits until it has connected, listens and read the server list (it
+    /// logs "N servers to collect"), or has exited. Requests sent before
+    /// that would go unheard. Returns whether it got there.
+    @discardableResult
+    public func waitUntilCollecting(timeout: Double = 20) async -> Bool {
+        await eventually(timeout: timeout, interval: 0.02) {
+            log.contains(" to collect ") || process.exitStatus() != nil
+        } && process.exitStatus() == nil
+    }
+
     /// Stops it (SIGTERM, then SIGKILL), kills any worker left and removes
     /// its files. For test clean-up: safe to call whatever state it is in.
     public func stop() async {
@@ -108,12 +118,13 @@ public func withCollectorRepository<T>(
 /// Runs `body` with a collector started on `repository`, stopped (and its
 /// workers killed if need be) afterwards whatever happens.
 public func withCollector<T>(
-    on repository: CollectorRepository, debug: Bool = false, useServerAlias: Bool = false, extra: String = "",
-    _ body: (SupervisorProcess) async throws -> T
+    on repository: CollectorRepository, dsn: String? = nil, debug: Bool = false, useServerAlias: Bool = false,
+    extra: String = "", _ body: (SupervisorProcess) async throws -> T
 ) async throws -> T {
     let supervisor = try SupervisorProcess(configuration: SupervisorProcess.configuration(
-        dsn: repository.dsn, debug: debug, useServerAlias: useServerAlias, extra: extra))
+        dsn: dsn ?? repository.dsn, debug: debug, useServerAlias: useServerAlias, extra: extra))
     do {
+        await supervisor.waitUntilCollecting()
         let result = try await body(supervisor)
         await supervisor.stop()
         return result

@@ -49,12 +49,28 @@ public final class TestProcess: @unchecked Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let environment: [UnsafeMutablePointer<CChar>?] = Self.inheritedEnvironment().map { strdup($0) } + [nil]
+        defer { environment.forEach { free($0) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environment)
         guard status == 0 else {
             throw TestProcessError("cannot start \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
+    }
+
+    /// The test process's environment without the test environment's
+    /// password, which the programs under test never need: a test can then
+    /// check that no password shows in their environment.
+    static func inheritedEnvironment() -> [String] {
+        var variables: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let variable = String(cString: entry)
+            if !variable.hasPrefix("POWA_TEST_PASSWORD=") { variables.append(variable) }
+            pointer += 1
+        }
+        return variables
     }
 
     public var standardOutput: String { TemporaryDirectory.readFile(stdoutPath) ?? "" }
