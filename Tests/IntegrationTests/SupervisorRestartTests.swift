@@ -93,7 +93,8 @@ import TestSupport
     }
 
     /// A worker that stops responding (SIGSTOP: it cannot even handle
-    /// SIGTERM) is found by the watchdog, killed and replaced.
+    /// SIGTERM) neither blocks the supervisor nor stays: the watchdog finds
+    /// it, kills it and starts another.
     @Test func aStoppedWorkerIsReplacedByTheWatchdog() async throws {
         try await withCollectorRepository(powaMajor: 4) { repository in
             let srvid = try repository.registerServer(address: 13, frequency: 60)
@@ -105,6 +106,16 @@ import TestSupport
                 let frozen = try #require(supervisor.workerPid(named: name))
                 kill(frozen, SIGSTOP)
                 defer { kill(frozen, SIGKILL) }
+
+                // Meanwhile, messages for it pile up (each request below
+                // queues a 7 kB line, 140 kB in all, twice what a pipe
+                // holds): writing them must never block the supervisor.
+                let dbname = String(repeating: "d", count: 7000)
+                for _ in 0..<20 {
+                    let answer = try await client.request("REFRESH_DB_CAT", [String(srvid), "1", dbname], timeout: 3)
+                    #expect(answer?.hasPrefix("REFRESH_DB_CAT OK ") == true, "\(String(describing: answer))")
+                }
+                #expect(try await client.workersStatus(srvid, timeout: 1) != nil, "still answering at once")
 
                 var status: String?
                 let noticed = try await eventually(timeout: 25, interval: 0.5) {
