@@ -66,11 +66,12 @@ public final class WorkerProcess {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Reads output until `condition` holds for a new status, or the time
-    /// runs out; returns the matching status.
+    /// Reads output until `condition` holds for the worker's current
+    /// status (the last one it sent), or the time runs out; returns it.
     @discardableResult
     public func waitForStatus(timeout: Double, _ condition: (WorkerStatus) -> Bool) -> WorkerStatus? {
-        if let match = statuses.last(where: condition) { return match }
+        readAvailable(waitMilliseconds: 0)
+        if let current = statuses.last, condition(current) { return current }
         let deadline = monotonicNow() + timeout
         var seen = statuses.count
         while monotonicNow() < deadline {
