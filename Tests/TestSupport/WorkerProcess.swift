@@ -14,6 +14,7 @@ public final class WorkerProcess {
     public private(set) var malformedLines: [String] = []
     private var lines = LineBuffer()
     private var outputClosed = false
+    private var stdinOpen = true
     private var termination: ChildProcess.Termination?
 
     public var pid: pid_t { child.pid }
@@ -35,7 +36,7 @@ public final class WorkerProcess {
             kill(child.pid, SIGKILL)
             _ = waitForExit(timeout: 5)
         }
-        FileDescriptorIO.close(child.stdinFD)
+        closeStdin()
         FileDescriptorIO.close(child.stdoutFD)
         unlink(stderrPath)
     }
@@ -48,8 +49,11 @@ public final class WorkerProcess {
         try FileDescriptorIO.writeAll(child.stdinFD, bytes)
     }
 
+    /// Closes the worker's stdin (once: a descriptor number closed twice
+    /// may already belong to another test's pipe).
     public func closeStdin() {
-        FileDescriptorIO.close(child.stdinFD)
+        if stdinOpen { FileDescriptorIO.close(child.stdinFD) }
+        stdinOpen = false
     }
 
     /// The worker's log so far.
