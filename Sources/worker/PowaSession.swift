@@ -65,6 +65,17 @@ final class PowaSession {
         connection.close()
     }
 
+    /// The repository statements for this session's powa version. Falls
+    /// back to PoWA 4.1's when the version cannot be read, which is enough
+    /// for the statements that record errors (the same on every version).
+    func repositoryStatements(version: PowaVersion? = nil) -> RepositorySQL {
+        RepositorySQL(
+            version: version ?? extensions.powaVersionText.flatMap(PowaVersion.init(extversion:))
+                ?? PowaVersion(major: 4, minor: 1),
+            powaSchema: extensions.schemas["powa"] ?? "public",
+            quoteIdentifier: quoteIdentifier)
+    }
+
     /// Quotes an identifier through libpq; falls back to doubling quotes,
     /// which is what libpq does for any valid UTF-8 name.
     func quoteIdentifier(_ identifier: String) -> String {

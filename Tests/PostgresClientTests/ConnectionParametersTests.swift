@@ -30,14 +30,4 @@ import Testing
         #expect(text.contains("dbname='other db'"))
         #expect(text.contains("host=h") && text.contains("port=1234") && text.contains("user=u"))
     }
-
-    @Test func arrayLiteralsRoundTrip() throws {
-        let elements: [String?] = ["a", "b c", "quo\"te", "back\\slash", nil, "", "NULL", "é,{}"]
-        let literal = PostgresArrayLiteral.format(elements)
-        #expect(try PostgresArrayLiteral.parse(literal) == elements)
-        #expect(try PostgresArrayLiteral.parse("{}") == [])
-        #expect(try PostgresArrayLiteral.parse("{a,NULL,\"x y\"}") == ["a", nil, "x y"])
-        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("not an array") }
-        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("{{1,2},{3,4}}") }
-    }
 }

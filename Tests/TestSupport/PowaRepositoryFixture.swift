@@ -45,7 +45,7 @@ public final class PowaRepositoryFixture {
                 password => $5, dbname => $6, frequency => $7::integer, extensions => $8::text[])
             """,
             [host, String(port), alias, username, password, dbname, String(frequency),
-             PostgresArrayLiteral.format(extensions)])
+             TextArrayLiteral.encode(extensions)])
         let id = try connection.execute(
             "SELECT id FROM powa_servers WHERE hostname = $1 AND port = $2::integer", [host, String(port)])
         return try id.first?.decode(Int.self, at: 0) ?? -1
@@ -75,8 +75,9 @@ public final class PowaRepositoryFixture {
 
     /// `powa_snapshot_metas.errors` of a server, nil when NULL.
     public func errors(srvid: Int) throws -> [String]? {
-        try query("SELECT errors FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)])
-            .first?.decode([String?].self, at: 0)?.compactMap { $0 }
+        guard let literal = try query("SELECT errors FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]).first?[0]
+        else { return nil }
+        return try TextArrayLiteral.decode(literal).compactMap { $0 }
     }
 
     /// Start times of the server's snapshots as the repository recorded
