@@ -24,7 +24,8 @@ final class PowaSession {
         secureSearchPath: Bool = false
     ) throws(PostgresError) -> PowaSession {
         let connection = try PostgresConnection.connect(
-            parameters.setting("keepalives_idle", "30").setting("keepalives_interval", "10"),
+            parameters.defaulting("keepalives_idle", "30").defaulting("keepalives_interval", "10")
+                .setting("client_encoding", "UTF8"),
             applicationName: applicationName, connectTimeout: 10)
         do {
             let extensions = try readExtensions(connection)
@@ -34,6 +35,7 @@ final class PowaSession {
                 try connection.executeSimple(SessionSQL.secureSearchPath)
             }
             try connection.executeSimple(SessionSQL.defaultLockTimeout)
+            try connection.executeSimple(SessionSQL.copyTextSettings)
             if let statementTimeout {
                 try connection.execute(
                     "SELECT pg_catalog.set_config('statement_timeout', $1, false)",

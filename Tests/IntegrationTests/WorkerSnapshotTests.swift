@@ -113,4 +113,32 @@ struct WorkerSnapshotTests {
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)
     }
+
+    @Test func serversWithDifferentDateStylesAndEncodingsStillAgree() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let remoteDB = try fixture.remote.createDatabase(prefix: "dmy")
+        defer { fixture.remote.dropDatabase(remoteDB) }
+        let remote = try fixture.remote.connect(database: remoteDB)
+        for statement in [
+            "CREATE EXTENSION powa CASCADE", "CREATE EXTENSION pg_qualstats", "CREATE EXTENSION pg_stat_kcache",
+            "CREATE EXTENSION pg_wait_sampling", "CREATE EXTENSION pg_track_settings",
+            "ALTER DATABASE \(remoteDB) SET datestyle = 'SQL, DMY'",
+            "ALTER DATABASE \(remoteDB) SET intervalstyle = 'sql_standard'",
+            "ALTER DATABASE \(remoteDB) SET timezone = 'Asia/Kolkata'",
+        ] { try remote.executeSimple(statement) }
+        remote.close()
+        try fixture.query("ALTER DATABASE \(fixture.database) SET datestyle = 'German, MDY'")
+        let srvid = try fixture.registerServer(host: "127.0.0.12", dbname: remoteDB)
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.12", dbname: remoteDB)))
+        let status = worker.waitForStatus(timeout: 20) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
+        #expect(status?.lastError == nil, "log:\n\(worker.log)")
+        // The bgwriter row's timestamp is the real time of the snapshot.
+        let times = try fixture.snapshotTimes(srvid: srvid)
+        let now = Double(time(nil))
+        #expect(times.count == 1)
+        #expect(times.allSatisfy { abs($0 - now) < 60 }, "\(times) vs \(now)")
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
 }

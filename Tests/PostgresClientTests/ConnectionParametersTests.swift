@@ -30,4 +30,12 @@ import Testing
         #expect(text.contains("dbname='other db'"))
         #expect(text.contains("host=h") && text.contains("port=1234") && text.contains("user=u"))
     }
+
+    @Test func defaultsDoNotOverrideTheUsersChoice() {
+        let chosen = ConnectionParameters.conninfo("host=h keepalives_idle=5 dbname=powa").defaulting("keepalives_idle", "30")
+        #expect(chosen.redactedDescription.contains("keepalives_idle=5"))
+        #expect(!chosen.redactedDescription.contains("keepalives_idle=30"))
+        let unset = ConnectionParameters.conninfo("postgresql://h/powa").defaulting("keepalives_idle", "30")
+        #expect(unset.redactedDescription.contains("keepalives_idle=30"))
+    }
 }
