@@ -42,6 +42,11 @@ final class Collector: @unchecked Sendable {
     var remote: PowaSession?
     var schedule: SnapshotSchedule?
     var generator = SystemRandomNumberGenerator()
+    /// A forced snapshot the supervisor accepted but that came within 10 s
+    /// of the last start (seen only by this worker, for instance one taken
+    /// by its predecessor just before a restart): run it once allowed
+    /// rather than drop a request powa-web was told would happen.
+    var deferredForcedSnapshot: Double?
 
     init(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger) {
         self.config = config
@@ -63,13 +68,18 @@ final class Collector: @unchecked Sendable {
         while !mailbox.isStopping {
             for command in mailbox.takeCommands() { apply(command) }
             if mailbox.isStopping { break }
+            if let due = deferredForcedSnapshot, Clock.now() >= due {
+                deferredForcedSnapshot = nil
+                requestForcedSnapshot()
+            }
             if let start = schedule!.poll(now: Clock.now()) {
                 let committed = takeSnapshot(start)
                 schedule!.snapshotFinished(
                     now: Clock.now(), unconsumedCatalogRefresh: committed ? nil : start.catalogRefresh)
                 continue
             }
-            let wake = schedule!.nextWakeUp(now: Clock.now()) ?? (Clock.now() + 1)
+            var wake = schedule!.nextWakeUp(now: Clock.now()) ?? (Clock.now() + 1)
+            if let due = deferredForcedSnapshot { wake = min(wake, due) }
             mailbox.wait(seconds: wake - Clock.now())
         }
     }
@@ -96,17 +106,27 @@ final class Collector: @unchecked Sendable {
             ensureRemote(reportErrors: false)
             saveVersions()
         case .forceSnapshot:
-            do {
-                try schedule?.requestForcedSnapshot(now: Clock.now())
-                logger.debug("Forced snapshot queued")
-            } catch {
-                logger.info("Forced snapshot refused: \(error)")
-            }
+            requestForcedSnapshot()
         case .refreshCatalogs(let dbnames):
             logger.debug("Catalog refresh asked for \(dbnames.isEmpty ? "all databases" : dbnames.joined(separator: ", "))")
             schedule?.requestCatalogRefresh(dbnames: dbnames)
         case .start, .stop:
             break
+        }
+    }
+
+    func requestForcedSnapshot() {
+        do {
+            try schedule?.requestForcedSnapshot(now: Clock.now())
+            logger.debug("Forced snapshot queued")
+        } catch {
+            if case .tooSoon(let elapsed) = error {
+                let wait = SnapshotSchedule.minimumForceInterval - elapsed
+                deferredForcedSnapshot = Clock.now() + wait
+                logger.info("Forced snapshot deferred by \(Int(wait.rounded(.up))) s: \(error)")
+            } else {
+                logger.info("Forced snapshot refused: \(error)")
+            }
         }
     }
 
