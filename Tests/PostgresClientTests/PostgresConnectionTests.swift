@@ -163,6 +163,7 @@ struct PostgresConnectionTests {
         let before = ProcessMemory.kilobytes("VmHWM") ?? 0
         let outcome = try to.copy(from: from, sourceSQL: sourceSQL, targetSQL: "COPY sink FROM STDIN")
         let after = ProcessMemory.kilobytes("VmHWM") ?? 0
+        print("COPY of \(outcome.bytes) bytes in \(outcome.rows) rows: peak RSS of the test process \(before) kB before, \(after) kB after")
         #expect(outcome.rows == 100_000)
         #expect(outcome.bytes > 100_000_000)
         #expect(try to.execute("SELECT count(*), sum(id) FROM sink").first?.values == ["100000", "5000050000"])
