@@ -18,6 +18,11 @@ public struct StderrLogHandler: LogHandler {
     /// server's name for a worker (known only once its `start` line is read).
     public var threadName: String { Self.settings.withLock { $0.threadName } }
 
+    /// Metadata key that names a line's thread instead of `threadName`:
+    /// the supervisor logs about one worker under that worker's name, as
+    /// the reference (where each worker is a thread) does.
+    public static let threadNameMetadataKey = "thread"
+
     struct Settings {
         var threadName: String
         var level: Logger.Level
@@ -33,8 +38,12 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        var name = threadName
+        if case .string(let override)? = event.metadata?[Self.threadNameMetadataKey] ?? metadata[Self.threadNameMetadataKey] {
+            name = override
+        }
         let line = CollectorLogLine.format(
-            time: Self.now(), threadName: threadName, level: event.level, message: "\(event.message)") + "\n"
+            time: Self.now(), threadName: name, level: event.level, message: "\(event.message)") + "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0

@@ -4,13 +4,16 @@
 ///     {
 ///         "repository": { "dsn": "postgresql://powa_user@localhost:5432/powa" },
 ///         "debug": false,
-///         "use_server_alias": false
+///         "use_server_alias": false,
+///         "snapshot_timeout": 120
 ///     }
 ///
 /// Everything about the monitored servers lives in the repository's
-/// `powa_servers` table, not here. No key beyond the reference's is defined:
-/// the supervisor's timings are fixed (`SupervisorTimings`), because they
-/// are safety margins rather than preferences.
+/// `powa_servers` table, not here. One key is added to the reference's,
+/// `snapshot_timeout`, because how long a snapshot may take depends on the
+/// servers (size, network), which only the operator knows. The supervisor's
+/// timings are fixed (`SupervisorTimings`): they are safety margins rather
+/// than preferences.
 public struct CollectorConfiguration: Equatable, Sendable {
     /// `repository.dsn`: libpq URI or key/value conninfo of the repository.
     public var repositoryDSN: String
@@ -19,15 +22,22 @@ public struct CollectorConfiguration: Equatable, Sendable {
     /// `use_server_alias`: name workers by their `powa_servers.alias`, when
     /// it is not empty, rather than by `host:port`.
     public var useServerAlias: Bool
+    /// `snapshot_timeout`: seconds one snapshot may run before the worker
+    /// cancels it, for every server; nil (the key is absent) leaves each
+    /// worker its default (`SnapshotBudget`).
+    public var snapshotTimeout: Double?
 
-    public init(repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false) {
+    public init(
+        repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil
+    ) {
         self.repositoryDSN = repositoryDSN
         self.debug = debug
         self.useServerAlias = useServerAlias
+        self.snapshotTimeout = snapshotTimeout
     }
 
     /// Keys this program reads, with their dotted paths as errors name them.
-    static let knownTopLevelKeys: Set<String> = ["repository", "debug", "use_server_alias"]
+    static let knownTopLevelKeys: Set<String> = ["repository", "debug", "use_server_alias", "snapshot_timeout"]
     static let knownRepositoryKeys: Set<String> = ["dsn"]
 
     /// Reads the settings from the bytes of the file at `path` (the path is
@@ -63,7 +73,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
         let configuration = CollectorConfiguration(
             repositoryDSN: dsn,
             debug: try boolean(document, "debug", path: path),
-            useServerAlias: try boolean(document, "use_server_alias", path: path))
+            useServerAlias: try boolean(document, "use_server_alias", path: path),
+            snapshotTimeout: try positiveSeconds(document, "snapshot_timeout", path: path))
         let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }
         return (configuration, unknownKeys)
@@ -78,6 +89,26 @@ public struct CollectorConfiguration: Equatable, Sendable {
         case .bool(let value): return value
         case let other?:
             throw .wrongType(path: path, key: key, expected: "true or false", found: other.typeDescription)
+        }
+    }
+
+    /// An optional number of seconds, nil when absent. Zero, negative and
+    /// non-finite values are refused rather than read as "no limit": a
+    /// snapshot that may run forever is what the limit exists to prevent.
+    private static func positiveSeconds(
+        _ document: JSONValue, _ key: String, path: String
+    ) throws(ConfigurationError) -> Double? {
+        let expected = "a number of seconds greater than 0"
+        switch document[key] {
+        case nil:
+            return nil
+        case .number(let text):
+            guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
+                throw .wrongType(path: path, key: key, expected: expected, found: text)
+            }
+            return seconds
+        case let other?:
+            throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
         }
     }
 }

@@ -50,7 +50,8 @@ public struct ServerRow: Equatable, Sendable {
             server: ServerConnectionParameters(
                 host: hostname, port: port, user: username, password: password, dbname: dbname),
             repositoryDSN: collector.repositoryDSN,
-            debug: collector.debug)
+            debug: collector.debug,
+            snapshotTimeout: collector.snapshotTimeout)
     }
 
     /// The worker configurations of the collected servers among `rows`, by

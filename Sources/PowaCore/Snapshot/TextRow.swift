@@ -21,6 +21,15 @@ public struct TextRow: Equatable, Sendable {
         return value
     }
 
+    /// An integer column (`integer`, `bigint`…) in its decimal text form.
+    public func int(_ index: Int) throws(RowDecodingError) -> Int {
+        let text = try string(index)
+        guard let value = Int(text) else {
+            throw .invalidValue(column: columns[index], value: text, expected: "an integer")
+        }
+        return value
+    }
+
     /// PostgreSQL's text form of booleans: `t` or `f`.
     public func bool(_ index: Int) throws(RowDecodingError) -> Bool {
         switch try string(index) {

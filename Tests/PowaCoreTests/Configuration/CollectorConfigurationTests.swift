@@ -100,4 +100,28 @@ import Testing
             for fragment in fragments { #expect(error.description.contains(fragment), "\(error.description)") }
         }
     }
+
+    // MARK: snapshot_timeout
+
+    @Test func snapshotTimeoutIsOptionalAndReachesEveryWorker() throws {
+        let absent = try Self.parse(#"{"repository": {"dsn": "x"}}"#).configuration
+        #expect(absent.snapshotTimeout == nil)
+        let parsed = try Self.parse(#"{"repository": {"dsn": "x"}, "snapshot_timeout": 90.5}"#)
+        #expect(parsed.configuration.snapshotTimeout == 90.5)
+        #expect(parsed.unknownKeys.isEmpty)
+        let rows: [ServerRow] = [.sample(1), .sample(2)]
+        let workers = ServerRow.workerConfigurations(rows, collector: parsed.configuration)
+        #expect(workers.values.map(\.snapshotTimeout) == [90.5, 90.5])
+        #expect(ServerRow.workerConfigurations(rows, collector: absent).values.allSatisfy { $0.snapshotTimeout == nil })
+    }
+
+    @Test(arguments: [
+        (#""60""#, "a string"), ("true", "a boolean"), ("null", "null"), ("[60]", "an array"),
+        ("0", "0"), ("-5", "-5"), ("0.0", "0.0"), ("1e400", "1e400"),
+    ])
+    func snapshotTimeoutMustBeAPositiveNumber(value: String, found: String) {
+        #expect(Self.error(#"{"repository": {"dsn": "x"}, "snapshot_timeout": "# + value + "}")
+            == .wrongType(path: Self.path, key: "snapshot_timeout",
+                          expected: "a number of seconds greater than 0", found: found))
+    }
 }

@@ -1,0 +1,154 @@
+import PostgresClient
+import PowaCore
+
+/// The supervisor's own connection to the repository: it LISTENs on
+/// `powa_collector`, reads `powa_servers`, checks who sends requests and
+/// answers them. Workers have connections of their own, so they keep
+/// collecting while this one is down.
+final class RepositorySession {
+    static let channel = "powa_collector"
+    /// A statement of the supervisor that runs longer than this means the
+    /// repository is stuck; better to give up (and reconnect) than to stop
+    /// answering and supervising. Its statements take milliseconds.
+    static let statementTimeoutMilliseconds = 10_000
+    static let connectTimeoutSeconds = 10
+
+    private let connection: PostgresConnection
+    let powaVersion: PowaVersion
+    /// The powa extension's schema, quoted.
+    let powaSchema: String
+
+    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String) {
+        self.connection = connection
+        self.powaVersion = powaVersion
+        self.powaSchema = powaSchema
+    }
+
+    deinit { connection.close() }
+
+    /// The socket to poll for notifications.
+    var socket: Int32 { connection.socket }
+
+    /// Connects as the reference does (application name, a 2 s lock_timeout
+    /// when the server has none), requires powa 4 or later, secures the
+    /// search_path on PoWA 5 and listens on `powa_collector`.
+    static func open(dsn: String) throws(RepositorySessionError) -> RepositorySession {
+        let parameters = ConnectionParameters.conninfo(dsn)
+            .setting("keepalives_idle", "30").setting("keepalives_interval", "10").setting("keepalives_count", "3")
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection.connect(
+                parameters, applicationName: ApplicationName.main(version: CollectorVersion.current),
+                connectTimeout: connectTimeoutSeconds)
+        } catch {
+            throw .postgres(error)
+        }
+        do {
+            return try prepare(connection)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    private static func prepare(_ connection: PostgresConnection) throws(RepositorySessionError) -> RepositorySession {
+        let rows = try postgres { () throws(PostgresError) in
+            try connection.execute(SessionSQL.installedExtensions).rows.map(\.values)
+        }
+        let extensions: InstalledExtensions
+        let version: PowaVersion
+        do {
+            extensions = try InstalledExtensions(rows: rows)
+        } catch {
+            throw .unexpectedRows(error)
+        }
+        do {
+            version = try PowaVersion.validated(extversion: extensions.powaVersionText, on: .repository)
+        } catch {
+            throw .version(error)
+        }
+        return try postgres { () throws(PostgresError) in
+            let schema = try connection.escapeIdentifier(extensions.schemas["powa"] ?? "public")
+            if version.needsLoad { try connection.executeSimple(SessionSQL.loadPowa) }
+            if version.usesSecureSearchPath { try connection.executeSimple(SessionSQL.secureSearchPath) }
+            try connection.executeSimple(SessionSQL.defaultLockTimeout)
+            try connection.execute(
+                "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
+                [String(statementTimeoutMilliseconds)])
+            try connection.listen(channel)
+            return RepositorySession(connection: connection, powaVersion: version, powaSchema: schema)
+        }
+    }
+
+    /// Reads what arrived without blocking; throws when the connection broke.
+    func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
+        try connection.drainNotifications()
+    }
+
+    /// The servers to collect, as `powa_servers` lists them.
+    func readServerList() throws(RepositorySessionError) -> [ServerRow] {
+        let statement = ServerListQuery.statement(powaSchema: powaSchema)
+        let rows = try Self.postgres { () throws(PostgresError) in
+            try connection.execute(statement.text, statement.parameters).rows.map(\.values)
+        }
+        do {
+            return try ServerListQuery.serverRows(rows)
+        } catch {
+            throw .unexpectedRows(error)
+        }
+    }
+
+    /// Whether the role of backend `senderPID` may ask the collector
+    /// anything. A failing check answers "no"; the error is returned too so
+    /// that a broken connection is noticed.
+    func isPermitted(senderPID: Int32) -> (permitted: Bool, error: PostgresError?) {
+        let statement = SenderPermissionQuery.statement(
+            senderPID: senderPID, serverVersionNum: connection.serverVersion,
+            powaVersion: powaVersion, powaSchema: powaSchema)
+        do {
+            let rows = try connection.execute(statement.text, statement.parameters).rows.map(\.values)
+            return (SenderPermissionQuery.isPermitted(rows), nil)
+        } catch {
+            return (false, error)
+        }
+    }
+
+    /// Sends one answer. The channel travels as a `pg_notify` parameter:
+    /// whatever a hostile request named it, it cannot change the statement.
+    func answer(channel: String, payload: String) throws(PostgresError) {
+        try connection.notify(channel, payload: payload)
+    }
+
+    func close() { connection.close() }
+
+    /// Runs `body`, wrapping its error for the typed-throws signature.
+    private static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .postgres(error)
+        }
+    }
+}
+
+/// Why the repository connection could not be opened or used.
+enum RepositorySessionError: Error, CustomStringConvertible {
+    case postgres(PostgresError)
+    /// powa missing or too old on the repository.
+    case version(PowaVersionError)
+    /// `powa_servers` or `pg_extension` rows do not have the expected shape.
+    case unexpectedRows(RowDecodingError)
+
+    /// Whether the connection is unusable (rather than one statement failing).
+    var isConnectionBroken: Bool {
+        if case .postgres(let error) = self { error.isConnectionBroken } else { false }
+    }
+
+    var description: String {
+        switch self {
+        case .postgres(let error): error.description
+        case .version(let error): error.description
+        case .unexpectedRows(let error): "unexpected rows from the repository: \(error)"
+        }
+    }
+}

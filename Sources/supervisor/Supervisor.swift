@@ -1,0 +1,295 @@
+import Glibc
+import Logging
+import PostgresClient
+import PowaCore
+import ProcessSupport
+
+/// The imperative shell around `SupervisorStateMachine`: one thread, one
+/// poll(2) loop over the signal self-pipe, the repository socket, every
+/// worker's stdout and (when bytes wait) stdin. What happens becomes an
+/// event for the machine; what the machine returns is carried out here.
+/// No decision is taken in this file.
+final class Supervisor {
+    /// Longest sleep when the machine waits on nothing; waking up costs
+    /// nothing and bounds the damage of a missed wake-up.
+    static let idleWakeUpSeconds = 30.0
+
+    private var machine = SupervisorStateMachine()
+    private let clock = MonotonicClock()
+    private let configurationSource: ConfigurationSource
+    private let workerExecutable: String
+    var logger = Logger(label: "powa-collector")
+
+    var repository: RepositorySession?
+    /// Live worker processes by pid, until reaped.
+    var workers: [pid_t: WorkerChannel] = [:]
+
+    /// Events waiting to be fed, in order: actions report their results as
+    /// events, which are handled after the current batch of actions.
+    private var pendingEvents: [SupervisorEvent] = []
+    private var isFeeding = false
+    /// Set by the machine's `exit` action.
+    private(set) var exitCode: Int32?
+
+    init(configurationSource: ConfigurationSource, workerExecutable: String) {
+        self.configurationSource = configurationSource
+        self.workerExecutable = workerExecutable
+    }
+
+    /// Runs until the machine exits; returns the exit status.
+    func run(_ loaded: LoadedConfiguration) -> Int32 {
+        logger.info("Starting powa-collector \(CollectorVersion.current)")
+        feed(.started(loaded))
+        while exitCode == nil {
+            waitAndDispatch()
+        }
+        repository?.close()
+        repository = nil
+        return exitCode ?? 1
+    }
+
+    // MARK: - Feeding the machine
+
+    /// Hands `event` to the machine and carries out the actions, then the
+    /// events those actions produced, until none is left.
+    func feed(_ event: SupervisorEvent) {
+        pendingEvents.append(event)
+        guard !isFeeding else { return }
+        isFeeding = true
+        defer { isFeeding = false }
+        while exitCode == nil, !pendingEvents.isEmpty {
+            let next = pendingEvents.removeFirst()
+            for action in machine.handle(next, now: clock.now()) {
+                perform(action)
+            }
+        }
+        pendingEvents.removeAll()
+    }
+
+    // MARK: - Waiting
+
+    private enum Source {
+        case signals
+        case repository
+        case workerOutput(pid_t)
+        case workerInput(pid_t)
+    }
+
+    private func waitAndDispatch() {
+        var entries = [pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0)]
+        var sources: [Source] = [.signals]
+        if let repository, repository.socket >= 0 {
+            entries.append(pollfd(fd: repository.socket, events: Int16(POLLIN), revents: 0))
+            sources.append(.repository)
+        }
+        for (pid, worker) in workers {
+            if worker.stdoutFD >= 0 {
+                entries.append(pollfd(fd: worker.stdoutFD, events: Int16(POLLIN), revents: 0))
+                sources.append(.workerOutput(pid))
+            }
+            if worker.hasPendingOutput {
+                entries.append(pollfd(fd: worker.stdinFD, events: Int16(POLLOUT), revents: 0))
+                sources.append(.workerInput(pid))
+            }
+        }
+
+        let deadline = machine.nextDeadline
+        let wait = min(max(0, (deadline ?? .infinity) - clock.now()), Self.idleWakeUpSeconds)
+        // Rounded up, so that a wake-up is never a hair before the deadline.
+        let milliseconds = Int32((wait * 1000).rounded(.up))
+        do {
+            _ = try FileDescriptorIO.poll(&entries, timeoutMilliseconds: milliseconds)
+        } catch {
+            logger.error("poll failed: \(error)")
+            usleep(100_000)
+        }
+
+        for (entry, source) in zip(entries, sources) where entry.revents != 0 {
+            switch source {
+            case .signals: handleSignals()
+            case .repository: processNotifications()
+            case .workerOutput(let pid): readWorkerOutput(pid)
+            case .workerInput(let pid): workers[pid]?.flush()
+            }
+            if exitCode != nil { return }
+        }
+        if let deadline = machine.nextDeadline, clock.now() >= deadline {
+            feed(.tick)
+        }
+    }
+
+    private func handleSignals() {
+        for signal in SignalPipe.drain() {
+            switch signal {
+            case SIGCHLD: reapWorkers()
+            case SIGHUP: feed(.signalReceived(.hangup))
+            case SIGTERM: feed(.signalReceived(.terminate))
+            case SIGINT: feed(.signalReceived(.interrupt))
+            default: break
+            }
+        }
+    }
+
+    // MARK: - Workers
+
+    private func readWorkerOutput(_ pid: pid_t) {
+        guard var worker = workers[pid] else { return }
+        let events = worker.readAvailable()
+        workers[pid] = worker
+        for event in events { feed(event) }
+    }
+
+    /// Reaps every exited child; each worker's last lines are read before
+    /// its exit is reported, so that the machine sees them in order.
+    private func reapWorkers() {
+        for (pid, termination) in ChildProcess.reapExited() {
+            guard var worker = workers.removeValue(forKey: pid) else { continue }
+            let lastWords = worker.readAvailable(maximumReads: 64)
+            worker.close()
+            for event in lastWords { feed(event) }
+            switch termination {
+            case .exited(let status): feed(.workerExited(pid: pid, .exited(status: status)))
+            case .signaled(let signal): feed(.workerExited(pid: pid, .killedBySignal(signal)))
+            }
+        }
+    }
+
+    func spawnWorker(_ configuration: WorkerConfiguration) {
+        do {
+            // Only the supervisor's pid goes on the command line; the
+            // configuration, passwords included, goes through stdin.
+            let process = try ChildProcess.spawn(
+                executable: workerExecutable,
+                arguments: ["powa-collector-worker", "--parent-pid", String(getpid())])
+            workers[process.pid] = WorkerChannel(process: process, srvid: configuration.srvid, name: configuration.name)
+            feed(.workerSpawned(srvid: configuration.srvid, pid: process.pid))
+        } catch {
+            feed(.workerSpawnFailed(srvid: configuration.srvid, reason: error.description))
+        }
+    }
+
+    func send(_ message: SupervisorMessage, to pid: pid_t) {
+        guard var worker = workers[pid] else {
+            logger.debug("not sending \(message.typeName) to process \(pid): it is gone")
+            return
+        }
+        switch worker.send(message) {
+        case .queued:
+            break
+        case .closed:
+            logger.debug("not sending \(message.typeName): the worker's stdin is closed",
+                         metadata: threadMetadata(worker.name))
+        case .overflow:
+            logger.warning("dropped \(message.typeName): the worker is not reading its stdin",
+                           metadata: threadMetadata(worker.name))
+        }
+        workers[pid] = worker
+    }
+
+    /// Signals only a process not reaped yet: a reaped pid may already
+    /// belong to someone else.
+    func signal(_ signal: WorkerSignal, to pid: pid_t) {
+        guard workers[pid] != nil else { return }
+        _ = kill(pid, signal == .terminate ? SIGTERM : SIGKILL)
+    }
+
+    // MARK: - Repository
+
+    func connectRepository(dsn: String) {
+        repository?.close()
+        repository = nil
+        logger.debug("connecting to the repository (\(ConnectionParameters.conninfo(dsn).redactedDescription))")
+        do {
+            repository = try RepositorySession.open(dsn: dsn)
+            feed(.repositoryConnected)
+        } catch {
+            feed(.repositoryConnectionFailed(reason: error.description))
+        }
+    }
+
+    func readServerList() {
+        guard let repository else {
+            feed(.repositoryConnectionLost(reason: "not connected"))
+            return
+        }
+        do {
+            feed(.serverListRead(try repository.readServerList()))
+        } catch {
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+            } else {
+                feed(.serverListReadFailed(reason: error.description))
+            }
+        }
+    }
+
+    func repositoryLost(_ reason: String) {
+        repository?.close()
+        repository = nil
+        feed(.repositoryConnectionLost(reason: reason))
+    }
+
+    /// Reads every pending notification, checks each sender and hands the
+    /// requests to the machine, whose answers go out at once. Statements run
+    /// meanwhile can pull more notifications into libpq's buffer, so the
+    /// loop drains again until nothing is left.
+    private func processNotifications() {
+        while let session = repository {
+            let notifications: [PostgresNotification]
+            do {
+                notifications = try session.drainNotifications()
+            } catch {
+                repositoryLost(error.description)
+                return
+            }
+            if notifications.isEmpty { return }
+            var permissions: [Int32: Bool] = [:]
+            for notification in notifications where notification.channel == RepositorySession.channel {
+                let permitted: Bool
+                if let known = permissions[notification.senderPID] {
+                    permitted = known
+                } else {
+                    let check = session.isPermitted(senderPID: notification.senderPID)
+                    if let error = check.error {
+                        if error.isConnectionBroken {
+                            repositoryLost(error.description)
+                            return
+                        }
+                        logger.warning("cannot check the permission of backend \(notification.senderPID): \(error)")
+                    }
+                    permitted = check.permitted
+                    permissions[notification.senderPID] = permitted
+                }
+                feed(.notificationReceived(payload: notification.payload, senderPermitted: permitted))
+                if repository !== session || exitCode != nil { return }
+            }
+        }
+    }
+
+    func answer(channel: String, payload: String) {
+        guard let repository else { return }
+        do {
+            try repository.answer(channel: channel, payload: payload)
+        } catch {
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+            } else {
+                logger.warning("cannot answer on channel \"\(channel.prefix(64))\": \(error)")
+            }
+        }
+    }
+
+    // MARK: - Configuration
+
+    func reloadConfigurationFile() {
+        feed(.configurationFileReloaded(ConfigurationFile.load(configurationSource)))
+    }
+
+    func finish(code: Int32) {
+        exitCode = code
+    }
+
+    func threadMetadata(_ name: String?) -> Logger.Metadata? {
+        name.map { [StderrLogHandler.threadNameMetadataKey: .string($0)] }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Glibc
+import PowaCore
+import ProcessSupport
+
+/// `powa-collector`: PoWA's remote collector. Reads the configuration,
+/// then supervises one `powa-collector-worker` process per server listed in
+/// the repository's `powa_servers`, and answers powa-web over NOTIFY.
+@main
+struct SupervisorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "powa-collector",
+        abstract: "Collects PoWA remote servers into a PoWA repository.",
+        discussion: """
+            Without --config, the configuration is the first file found among \
+            /etc/powa-collector.conf, ~/.config/powa-collector.conf, ~/.powa-collector.conf \
+            and ./powa-collector.conf. SIGHUP reloads the configuration and the server list; \
+            SIGTERM and SIGINT stop every worker and exit.
+            """,
+        version: CollectorVersion.current)
+
+    @Option(name: .long, help: ArgumentHelp("Read only this configuration file.", valueName: "path"))
+    var config: String?
+
+    func run() throws {
+        let source = ConfigurationSource.from(commandLinePath: config, homeDirectory: ConfigurationFile.homeDirectory)
+        let loaded: LoadedConfiguration
+        switch ConfigurationFile.load(source) {
+        case .success(let value): loaded = value
+        case .failure(let error):
+            Self.printError("\(error)")
+            throw ExitCode(1)
+        }
+        guard let directory = ChildProcess.ownExecutableDirectory() else {
+            Self.printError("cannot find the directory of this executable (/proc/self/exe)")
+            throw ExitCode(1)
+        }
+
+        SignalPipe.ignoreBrokenPipes()
+        try SignalPipe.install([SIGHUP, SIGTERM, SIGINT, SIGCHLD])
+        StderrLogHandler.bootstrap(threadName: "-", debug: loaded.configuration.debug)
+        let supervisor = Supervisor(
+            configurationSource: source, workerExecutable: directory + "/powa-collector-worker")
+        let code = supervisor.run(loaded)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private static func printError(_ message: String) {
+        let line = Array("powa-collector: \(message)\n".utf8)
+        _ = try? FileDescriptorIO.writeAll(2, line)
+    }
+}

@@ -1,1 +1,0 @@
-print("powa-collector: not yet")
