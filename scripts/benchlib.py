@@ -335,18 +335,18 @@ class NotifyClient:
             cur.execute("SELECT pg_notify('powa_collector', %s)", (payload,))
         answer = None
         deadline = started + timeout
-        while answer is None:
+        while True:
+            # The answer may already have arrived while pg_notify ran.
+            self.conn.poll()
+            for n in self.conn.notifies:
+                if n.channel == channel and n.payload.startswith(command + " "):
+                    answer = n.payload
+                    break
+            self.conn.notifies.clear()
             left = deadline - time.perf_counter()
-            if left <= 0:
+            if answer is not None or left <= 0:
                 break
-            ready, _, _ = select.select([self.conn], [], [], left)
-            if ready:
-                self.conn.poll()
-                for n in self.conn.notifies:
-                    if n.channel == channel and n.payload.startswith(command + " "):
-                        answer = n.payload
-                        break
-                self.conn.notifies.clear()
+            select.select([self.conn], [], [], left)
         elapsed = time.perf_counter() - started
         with self.conn.cursor() as cur:
             cur.execute(f"UNLISTEN {channel}")
