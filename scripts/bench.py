@@ -183,14 +183,19 @@ def measure_snapshots(run, srvids, window, timeout):
         if changed:
             break
         time.sleep(0.02)
-    cpu0, (_, count0), t0 = b.cpu_seconds(run.tree()), poll(), time.monotonic()
+    def root_cpu():
+        # The supervisor alone (its reaped children included).
+        return b.cpu_seconds(run.collector.roots()) if len(run.collector.roots()) == 1 else 0.0
+
+    cpu0, root0, (_, count0), t0 = b.cpu_seconds(run.tree()), root_cpu(), poll(), time.monotonic()
     while True:
         run.check_alive()
         changed, count = poll()
         if changed and time.monotonic() - t0 >= window:
-            cpu1 = b.cpu_seconds(run.tree())
+            cpu1, root1 = b.cpu_seconds(run.tree()), root_cpu()
             break
         time.sleep(0.02)
+    run.root_cpu = root1 - root0
     return cpu1 - cpu0, count - count0, walls
 
 
@@ -216,7 +221,9 @@ def phase_snapshots(args, kind, repo, remote, workload, servers, frequency, wind
         if run.collector.rusage is not None:
             ru = run.collector.rusage
             result["whole_run_cpu_per_snapshot"] = (ru.ru_utime + ru.ru_stime) / max(1, total_snaps)
-        say(f"{kind}, {servers} server(s): {snapshots} snapshots in the window, {cpu:.2f} s CPU, "
+        result["root_cpu_per_snapshot"] = run.root_cpu / snapshots if snapshots else None
+        say(f"{kind}, {servers} server(s): {snapshots} snapshots in the window, {cpu:.3f} s CPU "
+            f"(main process {run.root_cpu:.3f} s), "
             f"peak PSS {result['peak_pss_mb']:.1f} MB, median wall {fmt(result['wall_ms'], '.0f')} ms "
             f"({len(walls)} snapshots)")
         return result
