@@ -37,8 +37,8 @@ from benchlib import query, scalar
 WHOLE_SNAPSHOT_TABLES = {
     "pg_stat_bgwriter": "SELECT (record).ts FROM powa_stat_bgwriter_history_current WHERE srvid = %s",
     "pg_stat_statements": "SELECT (record).ts FROM powa_statements_history_current_db WHERE srvid = %s",
-    "relations": "SELECT (record).ts FROM powa_all_relations_history_current WHERE srvid = %s",
-    "pg_stat_kcache": "SELECT (record).ts FROM powa_kcache_metrics_current_db WHERE srvid = %s",
+    "pg_stat_statements (per query)": "SELECT (record).ts FROM powa_statements_history_current WHERE srvid = %s",
+    "pg_stat_kcache": "SELECT (metrics).ts FROM powa_kcache_metrics_current_db WHERE srvid = %s",
 }
 
 HOSTILE_PAYLOADS = [
