@@ -51,6 +51,14 @@ public struct ConnectionParameters: Sendable, Equatable {
         return copy
     }
 
+    /// A copy with `keyword` set only when the parameters (a conninfo
+    /// string included) do not already choose a value: the user's
+    /// settings win over the collector's defaults.
+    public func defaulting(_ keyword: String, _ value: String) -> ConnectionParameters {
+        let chosen = ((try? expandedKeywords()) ?? keywords).contains { $0.0 == keyword }
+        return chosen ? self : setting(keyword, value)
+    }
+
     /// A copy connecting to another database of the same server. A conninfo
     /// `dbname` is expanded first so that the override wins over it.
     public func overridingDatabase(_ dbname: String) throws(PostgresError) -> ConnectionParameters {

@@ -38,13 +38,6 @@ extension Bool: PostgresDecodable {
     }
 }
 
-extension Array: PostgresDecodable where Element == String? {
-    /// A one-dimensional array literal such as `{a,"b c",NULL}`.
-    public static func decode(postgresText text: String) throws(PostgresError) -> [String?] {
-        try PostgresArrayLiteral.parse(text)
-    }
-}
-
 extension PostgresError {
     static func notDecodable(_ text: String, as what: String) -> PostgresError {
         let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text

@@ -12,7 +12,11 @@ public struct ChildProcess: Sendable {
 
     /// Starts `executable` with `arguments` (argv[0] included). No secret may
     /// be in `arguments`: other local users can read them from /proc.
-    public static func spawn(executable: String, arguments: [String]) throws(SystemError) -> ChildProcess {
+    /// `stderrPath`, when given, receives the child's stderr (appended)
+    /// instead of sharing ours.
+    public static func spawn(
+        executable: String, arguments: [String], stderrPath: String? = nil
+    ) throws(SystemError) -> ChildProcess {
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
         guard csystemshims_pipe2(&toChild, O_CLOEXEC) == 0 else { throw .last("pipe2") }
@@ -27,6 +31,9 @@ public struct ChildProcess: Sendable {
         // dup2 clears close-on-exec on the new descriptors 0 and 1.
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        if let stderrPath {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -33,8 +33,11 @@ final class RepositorySession {
     /// when the server has none), requires powa 4 or later, secures the
     /// search_path on PoWA 5 and listens on `powa_collector`.
     static func open(dsn: String) throws(RepositorySessionError) -> RepositorySession {
+        // Keepalives notice a silently dead link (the user's own settings
+        // win); payloads are read and sent as UTF-8 whatever the locale.
         let parameters = ConnectionParameters.conninfo(dsn)
-            .setting("keepalives_idle", "30").setting("keepalives_interval", "10").setting("keepalives_count", "3")
+            .defaulting("keepalives_idle", "30").defaulting("keepalives_interval", "10")
+            .defaulting("keepalives_count", "3").setting("client_encoding", "UTF8")
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(

@@ -18,11 +18,11 @@ final class Supervisor {
     private let clock = MonotonicClock()
     private let configurationSource: ConfigurationSource
     private let workerExecutable: String
-    var logger = Logger(label: "powa-collector")
+    let logger = Logger(label: "powa-collector")
 
-    var repository: RepositorySession?
+    private var repository: RepositorySession?
     /// Live worker processes by pid, until reaped.
-    var workers: [pid_t: WorkerChannel] = [:]
+    private var workers: [pid_t: WorkerChannel] = [:]
 
     /// Events waiting to be fed, in order: actions report their results as
     /// events, which are handled after the current batch of actions.

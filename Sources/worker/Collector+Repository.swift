@@ -16,9 +16,7 @@ extension Collector {
             reporter.update { $0.lastError = "\(error)" }
             return nil
         }
-        let sql = RepositorySQL(
-            version: version, powaSchema: repository.extensions.schemas["powa"] ?? "public",
-            quoteIdentifier: repository.quoteIdentifier)
+        let sql = repository.repositoryStatements(version: version)
         do {
             return try body(repository, sql)
         } catch {

@@ -56,17 +56,10 @@ extension Collector {
             let message = "\(error)"
             logger.error("\(message)")
             reporter.update { $0.lastError = message }
-            _ = try? repository.run(
-                RepositorySQL(
-                    version: PowaVersion(extversion: repository.extensions.powaVersionText ?? "") ?? PowaVersion(major: 4, minor: 1),
-                    powaSchema: repository.extensions.schemas["powa"] ?? "public",
-                    quoteIdentifier: repository.quoteIdentifier
-                ).replaceErrors(srvid: config.srvid, errors: [message]))
+            _ = try? repository.run(repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: [message]))
             return false
         }
-        let sql = RepositorySQL(
-            version: versions.repository, powaSchema: repository.extensions.schemas["powa"] ?? "public",
-            quoteIdentifier: repository.quoteIdentifier)
+        let sql = repository.repositoryStatements(version: versions.repository)
 
         let tokens = [mailbox.register(remote.connection), mailbox.register(repository.connection)]
         defer { tokens.forEach { mailbox.unregister($0) } }
@@ -319,11 +312,7 @@ extension Collector {
             }
             if repository.connection.isHealthy {
                 _ = try? repository.run(
-                    RepositorySQL(
-                        version: PowaVersion(extversion: repository.extensions.powaVersionText ?? "") ?? PowaVersion(major: 4, minor: 1),
-                        powaSchema: repository.extensions.schemas["powa"] ?? "public",
-                        quoteIdentifier: repository.quoteIdentifier
-                    ).replaceErrors(srvid: config.srvid, errors: errors + [message]))
+                    repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: errors + [message]))
             } else {
                 recordErrors(errors + [message], replace: true)
             }

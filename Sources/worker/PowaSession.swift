@@ -24,7 +24,8 @@ final class PowaSession {
         secureSearchPath: Bool = false
     ) throws(PostgresError) -> PowaSession {
         let connection = try PostgresConnection.connect(
-            parameters.setting("keepalives_idle", "30").setting("keepalives_interval", "10"),
+            parameters.defaulting("keepalives_idle", "30").defaulting("keepalives_interval", "10")
+                .setting("client_encoding", "UTF8"),
             applicationName: applicationName, connectTimeout: 10)
         do {
             let extensions = try readExtensions(connection)
@@ -34,6 +35,7 @@ final class PowaSession {
                 try connection.executeSimple(SessionSQL.secureSearchPath)
             }
             try connection.executeSimple(SessionSQL.defaultLockTimeout)
+            try connection.executeSimple(SessionSQL.copyTextSettings)
             if let statementTimeout {
                 try connection.execute(
                     "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
@@ -63,6 +65,17 @@ final class PowaSession {
 
     func close() {
         connection.close()
+    }
+
+    /// The repository statements for this session's powa version. Falls
+    /// back to PoWA 4.1's when the version cannot be read, which is enough
+    /// for the statements that record errors (the same on every version).
+    func repositoryStatements(version: PowaVersion? = nil) -> RepositorySQL {
+        RepositorySQL(
+            version: version ?? extensions.powaVersionText.flatMap(PowaVersion.init(extversion:))
+                ?? PowaVersion(major: 4, minor: 1),
+            powaSchema: extensions.schemas["powa"] ?? "public",
+            quoteIdentifier: quoteIdentifier)
     }
 
     /// Quotes an identifier through libpq; falls back to doubling quotes,

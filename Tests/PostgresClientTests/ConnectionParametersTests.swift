@@ -31,13 +31,11 @@ import Testing
         #expect(text.contains("host=h") && text.contains("port=1234") && text.contains("user=u"))
     }
 
-    @Test func arrayLiteralsRoundTrip() throws {
-        let elements: [String?] = ["a", "b c", "quo\"te", "back\\slash", nil, "", "NULL", "é,{}"]
-        let literal = PostgresArrayLiteral.format(elements)
-        #expect(try PostgresArrayLiteral.parse(literal) == elements)
-        #expect(try PostgresArrayLiteral.parse("{}") == [])
-        #expect(try PostgresArrayLiteral.parse("{a,NULL,\"x y\"}") == ["a", nil, "x y"])
-        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("not an array") }
-        #expect(throws: PostgresError.self) { try PostgresArrayLiteral.parse("{{1,2},{3,4}}") }
+    @Test func defaultsDoNotOverrideTheUsersChoice() {
+        let chosen = ConnectionParameters.conninfo("host=h keepalives_idle=5 dbname=powa").defaulting("keepalives_idle", "30")
+        #expect(chosen.redactedDescription.contains("keepalives_idle=5"))
+        #expect(!chosen.redactedDescription.contains("keepalives_idle=30"))
+        let unset = ConnectionParameters.conninfo("postgresql://h/powa").defaulting("keepalives_idle", "30")
+        #expect(unset.redactedDescription.contains("keepalives_idle=30"))
     }
 }

@@ -31,6 +31,35 @@ import Testing
         ])
     }
 
+    @Test func powa41SkipsADatasourceWhoseExtensionTheRemoteLacks() {
+        // PoWA 4.1 names the extension a module reads; its source function
+        // lives in powa's schema, present on both sides, and would fail
+        // with an obscure error if run.
+        let rows = [
+            DatasourceRow(name: "pg_wait_sampling", external: false, querySource: "powa_wait_sampling_src",
+                          queryCleanup: nil, functionName: "powa_wait_sampling_snapshot",
+                          requiredExtension: "pg_wait_sampling"),
+            DatasourceRow(name: "pg_stat_bgwriter", external: false, querySource: "powa_stat_bgwriter_src",
+                          queryCleanup: nil, functionName: "powa_stat_bgwriter_snapshot", requiredExtension: nil),
+        ]
+        let result = steps(rows, remote: ["powa": "public"], repository: ["powa": "public"])
+        #expect(result.count == 2)
+        #expect(result.first == .skip(
+            datasource: "pg_wait_sampling",
+            error: "Extension pg_wait_sampling is not installed on the remote server 10.0.0.5:5432"))
+        guard case .copy = result.last else {
+            Issue.record("a datasource without a required extension is copied")
+            return
+        }
+        // Installed on the remote: copied, whatever the repository has.
+        let installed = steps(Array(rows.prefix(1)), remote: ["powa": "public", "pg_wait_sampling": "public"],
+                              repository: ["powa": "public"])
+        guard case .copy = installed.first else {
+            Issue.record("expected a copy when the remote has the extension")
+            return
+        }
+    }
+
     @Test func powa5ExternalDatasourcesUseTheirExtensionsSchemaOnEachSide() {
         let row = DatasourceRow(name: "pg_track_settings", external: true, querySource: "pg_track_settings_settings_src",
                                 queryCleanup: nil, functionName: "pg_track_settings_snapshot_settings")

@@ -13,7 +13,8 @@ import Testing
     @Test func powa4ReadsModuleAsNameAndNeverExternal() {
         let statement = sql(Self.v41, schema: "public").globalDatasources(srvid: 3)
         #expect(statement.text == """
-            SELECT module AS name, false AS external, query_source, query_cleanup, function_name \
+            SELECT module AS name, false AS external, query_source, query_cleanup, function_name, \
+            extname::text AS required_extension \
             FROM "public".powa_functions WHERE operation = 'snapshot' AND enabled AND srvid = $1 \
             ORDER BY priority, name
             """)
@@ -23,7 +24,8 @@ import Testing
     @Test func powa5ReadsNameAndExternalFromTheView() {
         let statement = sql(Self.v50).globalDatasources(srvid: 12)
         #expect(statement.text == """
-            SELECT name, external, query_source, query_cleanup, function_name \
+            SELECT name, external, query_source, query_cleanup, function_name, \
+            NULL::text AS required_extension \
             FROM "powa".powa_functions WHERE operation = 'snapshot' AND enabled AND srvid = $1 \
             ORDER BY priority, name
             """)

@@ -5,26 +5,27 @@ import Testing
     @Test func datasourceRowsOfBothVersions() throws {
         // PoWA 4 row: module as name, external forced false by the query.
         let v4 = try DatasourceRow(row: ["pg_qualstats", "f", "powa_qualstats_src", "SELECT pg_qualstats_reset()",
-                                         "powa_qualstats_snapshot"])
+                                         "powa_qualstats_snapshot", "pg_qualstats"])
         #expect(v4 == DatasourceRow(name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
-                                    queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot"))
+                                    queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot",
+                                    requiredExtension: "pg_qualstats"))
         #expect(v4.schemaExtension == "powa")
         let v5 = try DatasourceRow(row: ["pg_track_settings", "t", "pg_track_settings_settings_src", nil,
-                                         "pg_track_settings_snapshot_settings"])
+                                         "pg_track_settings_snapshot_settings", nil])
         #expect(v5.external)
         #expect(v5.queryCleanup == nil)
         #expect(v5.schemaExtension == "pg_track_settings")
     }
 
     @Test func malformedRowsAreTypedErrors() {
-        #expect(throws: RowDecodingError.wrongColumnCount(expected: 5, got: 4)) {
+        #expect(throws: RowDecodingError.wrongColumnCount(expected: 6, got: 4)) {
             try DatasourceRow(row: ["a", "t", nil, nil])
         }
         #expect(throws: RowDecodingError.unexpectedNull(column: "name")) {
-            try DatasourceRow(row: [nil, "t", nil, nil, "f"])
+            try DatasourceRow(row: [nil, "t", nil, nil, "f", nil])
         }
         #expect(throws: RowDecodingError.invalidValue(column: "external", value: "yes", expected: "a boolean")) {
-            try DatasourceRow(row: ["a", "yes", nil, nil, "f"])
+            try DatasourceRow(row: ["a", "yes", nil, nil, "f", nil])
         }
         #expect(throws: RowDecodingError.self) {
             try DbModuleRow(row: ["m", "SELECT 1", "t", "{unterminated"])

@@ -7,7 +7,9 @@
 /// view has both columns.
 public struct DatasourceRow: Equatable, Sendable {
     /// Column order of `RepositorySQL.globalDatasources(srvid:)`.
-    public static let columns = ["name", "external", "query_source", "query_cleanup", "function_name"]
+    public static let columns = [
+        "name", "external", "query_source", "query_cleanup", "function_name", "required_extension",
+    ]
 
     /// Extension or module name (PoWA 5), module (PoWA 4).
     public var name: String
@@ -22,12 +24,21 @@ public struct DatasourceRow: Equatable, Sendable {
     public var queryCleanup: String?
     /// The repository function that integrates the data, for messages.
     public var functionName: String
+    /// The extension the source function reads from on the remote (PoWA
+    /// 4.1's `extname`; nil when unknown). PoWA 4 keeps every source
+    /// function in powa's schema, so a missing pg_wait_sampling would
+    /// otherwise only show as an obscure SQL error from inside powa.
+    public var requiredExtension: String?
 
-    public init(name: String, external: Bool, querySource: String?, queryCleanup: String?, functionName: String) {
+    public init(
+        name: String, external: Bool, querySource: String?, queryCleanup: String?, functionName: String,
+        requiredExtension: String? = nil
+    ) {
         self.name = name
         self.external = external
         self.querySource = querySource
         self.queryCleanup = queryCleanup
+        self.requiredExtension = requiredExtension
         self.functionName = functionName
     }
 
@@ -35,7 +46,8 @@ public struct DatasourceRow: Equatable, Sendable {
         let row = try TextRow(values, columns: Self.columns)
         self.init(
             name: try row.string(0), external: try row.bool(1), querySource: row.optionalString(2),
-            queryCleanup: row.optionalString(3), functionName: try row.string(4))
+            queryCleanup: row.optionalString(3), functionName: try row.string(4),
+            requiredExtension: row.optionalString(5))
     }
 
     /// The extension whose schema holds the source function (remote) and

@@ -26,9 +26,15 @@ public struct RepositorySQL: Sendable {
     /// Columns: `DatasourceRow.columns`. PoWA 4 has a `module` and no
     /// `external`; PoWA 5 has both.
     public func globalDatasources(srvid: Int) -> SQLStatement {
+        // PoWA 4.1 names the extension each module reads from; 4.0 does not,
+        // and PoWA 5 marks it through `external` instead.
         let select = version.major >= 5
-            ? "SELECT name, external, query_source, query_cleanup, function_name"
-            : "SELECT module AS name, false AS external, query_source, query_cleanup, function_name"
+            ? "SELECT name, external, query_source, query_cleanup, function_name, NULL::text AS required_extension"
+            : version.minor >= 1
+            ? "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
+                + " extname::text AS required_extension"
+            : "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
+                + " NULL::text AS required_extension"
         return SQLStatement(
             select + " FROM \(nsp).powa_functions"
                 + " WHERE operation = 'snapshot' AND enabled AND srvid = $1"

@@ -35,6 +35,14 @@ public enum SessionSQL {
         SQLStatement("SELECT pg_catalog.set_config('application_name', $1, false)", parameters: [name])
     }
 
+    /// Datasources travel as COPY text from one server to the other, so
+    /// both sessions must print and read values the same way whatever each
+    /// server's defaults: ISO dates, the default interval style, and
+    /// floats printed exactly. (The client encoding, UTF8 on both sides, is
+    /// set when connecting.)
+    public static let copyTextSettings =
+        "SET datestyle TO 'ISO, YMD'; SET intervalstyle TO 'postgres'; SET extra_float_digits TO 3"
+
     public static let begin = "BEGIN"
     public static let commit = "COMMIT"
     public static let rollback = "ROLLBACK"

@@ -23,6 +23,11 @@ extension SnapshotPlan {
             guard let querySource = row.querySource else {
                 return .ignore(datasource: row.name, warning: SnapshotErrorText.noQuerySource(datasource: row.name))
             }
+            if let required = row.requiredExtension, remoteSchemas[required] == nil {
+                return .skip(
+                    datasource: row.name,
+                    error: SnapshotErrorText.extensionMissing(required, on: .remote, serverName: serverName))
+            }
             let extname = row.schemaExtension
             guard let remoteSchema = remoteSchemas[extname] else {
                 return .skip(

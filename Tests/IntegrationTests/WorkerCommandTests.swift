@@ -1,0 +1,86 @@
+import Glibc
+import PowaCore
+import Testing
+import TestSupport
+
+/// The supervisor's commands to a running worker: force_snapshot,
+/// refresh_catalogs, reload and update_versions.
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
+struct WorkerCommandTests {
+    @Test func forcedSnapshotRunsAtOnceAndIsRefusedWithinTenSeconds() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.13", frequency: 3600)
+        let worker = try WorkerProcess()
+        // A long period: the first regular snapshot is spread over the next hour.
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.13")))
+        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.running } != nil)
+        try worker.send(.forceSnapshot)
+        let first = worker.waitForStatus(timeout: 10) { $0.snapshotsTaken == 1 && !$0.snapshotRunning }
+        #expect(first != nil, "log:\n\(worker.log)")
+        try worker.send(.forceSnapshot)
+        worker.drain(for: 2)
+        #expect(worker.statuses.last?.snapshotsTaken == 1)
+        #expect(worker.log.contains("Forced snapshot refused"))
+        #expect(try fixture.snapshotTimes(srvid: srvid).count == 1)
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+
+    @Test func forcedCatalogRefreshImportsCatalogsAgain() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 5)
+        let srvid = try fixture.registerServer(host: "127.0.0.14", frequency: 3600)
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.14")))
+        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.running } != nil)
+        try worker.send(.forceSnapshot)
+        #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken == 1 && !$0.snapshotRunning } != nil)
+        let catalogs = "SELECT count(*) FROM powa_catalog_class WHERE srvid = $1"
+        #expect(try fixture.count(catalogs, [String(srvid)]) > 0)
+        // Forget the imported catalogs; a normal snapshot would not bring
+        // them back for a year, a forced refresh does.
+        try fixture.query("DELETE FROM powa_catalog_class WHERE srvid = $1", [String(srvid)])
+        usleep(10_200_000)
+        try worker.send(.refreshCatalogs(dbnames: ["powa"]))
+        try worker.send(.forceSnapshot)
+        let second = worker.waitForStatus(timeout: 15) { $0.snapshotsTaken == 2 && !$0.snapshotRunning }
+        #expect(second?.lastError == nil, "log:\n\(worker.log)")
+        #expect(try fixture.count(catalogs, [String(srvid)]) > 0)
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+
+    @Test func reloadWithNewConnectionParametersReconnects() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.15")
+        let worker = try WorkerProcess()
+        // Wrong port first: no connection.
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.15", port: 1)))
+        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.noRemoteConnection && $0.lastError != nil } != nil)
+        try worker.send(.reload(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.15")))
+        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.running } != nil, "log:\n\(worker.log)")
+        #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning } != nil)
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+
+    @Test func updateVersionsRecordsTheRemotesVersionsAgain() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.16", frequency: 3600)
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.16")))
+        let version = "SELECT version FROM powa_servers WHERE id = $1"
+        let deadline = monotonicNow() + 10
+        while monotonicNow() < deadline, try fixture.query(version, [String(srvid)]).first?[0] == nil { usleep(100_000) }
+        #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
+        try fixture.query("UPDATE powa_servers SET version = 'stale' WHERE id = $1", [String(srvid)])
+        try fixture.query("UPDATE powa_extensions SET version = 'stale' WHERE srvid = $1", [String(srvid)])
+        try worker.send(.updateVersions)
+        let again = monotonicNow() + 10
+        while monotonicNow() < again, try fixture.query(version, [String(srvid)]).first?[0] == "stale" { usleep(100_000) }
+        #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
+        #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND version = 'stale'", [String(srvid)]) == 0)
+        #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg'", [String(srvid)]) == 1)
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+}

@@ -1,0 +1,153 @@
+import Glibc
+import PostgresClient
+import PowaCore
+import Testing
+import TestSupport
+
+/// A worker facing a remote that goes away, hangs, sleeps or streams a lot.
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
+struct WorkerFailureTests {
+    @Test func remoteDownThenUpIsReportedThenCollectedAgain() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let (remote, name) = try DedicatedCluster.create(.powa4Remote, prefix: "down")
+        let srvid = try fixture.registerServer(port: remote.port)
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, port: remote.port)))
+        #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning } != nil)
+
+        try DedicatedCluster.control(name, "stop")
+        let down = worker.waitForStatus(timeout: 15) { $0.status == WorkerStatusText.noRemoteConnection && !$0.snapshotRunning }
+        #expect(down != nil, "log:\n\(worker.log)")
+        #expect(down?.lastError != nil)
+        // The error is in the repository for powa-web to show.
+        let deadline = monotonicNow() + 10
+        var errors: [String] = []
+        while monotonicNow() < deadline, errors.isEmpty {
+            errors = try fixture.errors(srvid: srvid) ?? []
+            if errors.isEmpty { usleep(200_000) }
+        }
+        #expect(!errors.isEmpty)
+
+        try DedicatedCluster.control(name, "start")
+        let taken = down?.snapshotsTaken ?? 1
+        let back = worker.waitForStatus(timeout: 15) { $0.snapshotsTaken > taken && !$0.snapshotRunning }
+        #expect(back?.status == WorkerStatusText.running, "log:\n\(worker.log)")
+        #expect(back?.lastError == nil)
+        let left = try fixture.errors(srvid: srvid)
+        #expect(left == nil, "errors left: \(left ?? [])")
+        try worker.send(.stop)
+        #expect(worker.waitForExit(timeout: 3) == .exited(0))
+        try DedicatedCluster.control(name, "kill")
+    }
+
+    @Test func stopDuringASnapshotExitsQuicklyAndCommitsNothing() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.7")
+        let slow = try CustomDatasource(
+            fixture: fixture, srvid: srvid, remote: fixture.remote,
+            remoteBody: "SELECT 1, 'x'::text FROM pg_sleep(60)")
+        defer { slow.dropRemote(fixture.remote) }
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.7")))
+        #expect(worker.waitForStatus(timeout: 10) { $0.snapshotRunning } != nil)
+        // Let it reach the sleeping source, past the first datasources.
+        usleep(1_500_000)
+        let stopAt = monotonicNow()
+        try worker.send(.stop)
+        #expect(worker.waitForExit(timeout: 5) == .exited(0))
+        #expect(monotonicNow() - stopAt < 2, "took \(monotonicNow() - stopAt) s")
+        // Nothing of the snapshot reached the repository.
+        #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) == 0)
+        #expect(try fixture.count("SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts = '-infinity'", [String(srvid)]) == 1)
+        #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
+    }
+
+    @Test func aSlowSourceCostsOnlyItselfThroughTheStatementTimeout() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.8")
+        let slow = try CustomDatasource(
+            fixture: fixture, srvid: srvid, remote: fixture.remote,
+            remoteBody: "SELECT 1, 'x'::text FROM pg_sleep(60)")
+        defer { slow.dropRemote(fixture.remote) }
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.8", snapshotTimeout: 2)))
+        let status = worker.waitForStatus(timeout: 20) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
+        #expect(status?.lastError?.contains("statement timeout") == true, "log:\n\(worker.log)")
+        #expect(try fixture.errors(srvid: srvid)?.contains { $0.contains(slow.querySource) } == true)
+        #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) > 0)
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+
+    @Test func aFrozenRemoteIsCutOffAndTheNextSnapshotReconnects() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.9")
+        // Sleeps once (the sequence is not rolled back), then answers at once.
+        let sequence = "powa_test_once_\(UInt32.random(in: 0...UInt32.max))"
+        let admin = try fixture.remote.connect(database: "powa")
+        defer { admin.close() }
+        try admin.executeSimple("CREATE SEQUENCE public.\(sequence)")
+        defer { _ = try? admin.executeSimple("DROP SEQUENCE IF EXISTS public.\(sequence)") }
+        let slow = try CustomDatasource(
+            fixture: fixture, srvid: srvid, remote: fixture.remote,
+            remoteBody: "SELECT 1, 'x'::text FROM (SELECT CASE WHEN nextval('public.\(sequence)') = 1 THEN pg_sleep(60) END) s")
+        defer { slow.dropRemote(fixture.remote) }
+        let worker = try WorkerProcess()
+        let config = fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.9", snapshotTimeout: 2)
+        try worker.send(.start(config))
+
+        // Freeze the backend inside the sleeping source: neither its
+        // statement_timeout nor a cancel request can act on it.
+        var backend: Int32?
+        let deadline = monotonicNow() + 15
+        while backend == nil, monotonicNow() < deadline {
+            backend = try admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+                ["%\(slow.querySource)%"]
+            ).first?.decode(Int.self, at: 0).map(Int32.init)
+            if backend == nil { usleep(100_000) }
+        }
+        let frozen = try #require(backend)
+        kill(frozen, SIGSTOP)
+        defer {
+            kill(frozen, SIGCONT)
+            _ = try? admin.execute("SELECT pg_terminate_backend($1)", [String(frozen)])
+        }
+        let cut = worker.waitForStatus(timeout: 20) { !$0.snapshotRunning && $0.lastError != nil }
+        #expect(cut != nil, "log:\n\(worker.log)")
+        #expect(cut?.snapshotsTaken == 0)
+        kill(frozen, SIGCONT)
+        // The next period reconnects and commits.
+        let next = worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
+        #expect(next?.status == WorkerStatusText.running, "log:\n\(worker.log)")
+        try worker.send(.stop)
+        #expect(worker.waitForExit(timeout: 3) == .exited(0))
+    }
+
+    @Test func streamingTwoHundredThousandRowsKeepsTheWorkerSmall() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let small = try fixture.registerServer(host: "127.0.0.10")
+        let large = try fixture.registerServer(host: "127.0.0.11")
+        let big = try CustomDatasource(
+            fixture: fixture, srvid: large, remote: fixture.remote,
+            remoteBody: "SELECT g, repeat('x', 250) FROM generate_series(1, 200000) g")
+        defer { big.dropRemote(fixture.remote) }
+
+        func peakAfterOneSnapshot(srvid: Int, host: String) throws -> Int {
+            let worker = try WorkerProcess()
+            try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: host, debug: false)))
+            let status = worker.waitForStatus(timeout: 20) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
+            #expect(status?.lastError == nil, "log:\n\(worker.log)")
+            let peak = ProcessMemory.kilobytes("VmHWM", pid: worker.pid) ?? 0
+            try worker.send(.stop)
+            _ = worker.waitForExit(timeout: 3)
+            return peak
+        }
+        let emptyPeak = try peakAfterOneSnapshot(srvid: small, host: "127.0.0.10")
+        let largePeak = try peakAfterOneSnapshot(srvid: large, host: "127.0.0.11")
+        // The rows went through: about 50 MB of COPY text.
+        #expect(try fixture.count("SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts > '-infinity'", [String(large)]) == 1)
+        print("worker peak RSS: \(emptyPeak) kB with the usual datasources, \(largePeak) kB with 200,000 more rows")
+        #expect(largePeak - emptyPeak < 5_000, "peak grew from \(emptyPeak) kB to \(largePeak) kB")
+    }
+}
