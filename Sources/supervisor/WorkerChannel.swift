@@ -98,7 +98,7 @@ struct WorkerChannel {
         case .line(let bytes):
             if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return [] }
             do {
-                return [.workerMessage(pid: pid, try JSONLines.decode(WorkerMessage.self, from: bytes))]
+                return [.workerMessage(pid: pid, try WorkerMessage.decode(line: bytes))]
             } catch {
                 return [.workerMalformedLine(pid: pid, reason: error.description)]
             }

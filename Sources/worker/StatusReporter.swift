@@ -37,7 +37,7 @@ final class StatusReporter: Sendable {
     /// us again, so the worker ends (its transaction, if any, is rolled back
     /// by the server when the connection closes).
     private static func send(_ message: WorkerMessage) {
-        let line = JSONLines.encode(message) + [UInt8(ascii: "\n")]
+        let line = message.line()
         do {
             try FileDescriptorIO.writeAll(1, line)
         } catch {

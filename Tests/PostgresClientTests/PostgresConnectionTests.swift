@@ -171,6 +171,31 @@ struct PostgresConnectionTests {
         #expect(after - before < 30_000, "peak RSS grew by \(after - before) kB")
     }
 
+    /// Rows are regrouped into chunks on the way: rows smaller than a chunk,
+    /// larger than one, and exactly at the boundaries must all arrive whole
+    /// and in order.
+    @Test func copyKeepsEveryByteOfRowsOfAnySize() throws {
+        try withDatabase { (_, connection) throws in
+            let other = try cluster.connect(database: "postgres")
+            defer { other.close() }
+            try connection.executeSimple("CREATE TABLE sink (id int, filler text)")
+            // Sizes around the 64 KiB chunk: tiny, just under, at, just over, several chunks.
+            let sizes = "ARRAY[1, 65520, 65528, 65529, 65536, 70000, 200000, 3, 131072, 10]"
+            let rows = "SELECT g, repeat(chr(65 + g % 26), ((\(sizes))[1 + g % 10]) - 1 - length(g::text) - 1) AS filler"
+                + " FROM generate_series(1, 300) g"
+            let outcome = try connection.copy(
+                from: other, sourceSQL: "COPY (\(rows)) TO STDOUT", targetSQL: "COPY sink FROM STDIN")
+            let expected = try other.execute(
+                "SELECT count(*), sum(octet_length(filler)), md5(string_agg(g::text || filler, ',' ORDER BY g))"
+                    + " FROM (\(rows)) AS r").first?.values
+            let copied = try connection.execute(
+                "SELECT count(*), sum(octet_length(filler)), md5(string_agg(id::text || filler, ',' ORDER BY id))"
+                    + " FROM sink").first?.values
+            #expect(outcome.rows == 300)
+            #expect(copied == expected)
+        }
+    }
+
     @Test func copyFailureOnEitherSideLeavesBothConnectionsUsable() throws {
         try withDatabase { (_, connection) throws in
             let other = try cluster.connect(database: "postgres")
