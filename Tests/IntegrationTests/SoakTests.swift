@@ -54,7 +54,7 @@ struct SoakTests {
         await dedicated.remove()
     }
 
-    private func soak(repository: CollectorRepository, dedicated: DedicatedCluster) async throws {
+    private func soak(repository: PowaRepositoryFixture, dedicated: DedicatedCluster) async throws {
         let frequency = Self.frequency
         // Six servers on the shared remote, four on the one this test stops.
         var servers: [String: Int] = [:]  // "host:port" → srvid
@@ -185,7 +185,7 @@ struct SoakTests {
     /// `_tmp` tables empty; every committed snapshot present in every
     /// always-filled datasource; gaps only where a fault hit that server.
     private func checkRepository(
-        _ repository: CollectorRepository, servers: Set<Int>, initialSequence: [Int: Int],
+        _ repository: PowaRepositoryFixture, servers: Set<Int>, initialSequence: [Int: Int],
         faults: [Fault], since started: Double
     ) throws {
         let tmpTables = try repository.admin.execute(
@@ -220,7 +220,7 @@ struct SoakTests {
         }
     }
 
-    private func sequences(_ repository: CollectorRepository) throws -> [Int: Int] {
+    private func sequences(_ repository: PowaRepositoryFixture) throws -> [Int: Int] {
         var result: [Int: Int] = [:]
         for row in try repository.admin.execute("SELECT srvid, coalesce_seq FROM powa_snapshot_metas WHERE srvid > 0").rows {
             if let srvid = row[0].flatMap({ Int($0) }), let seq = row[1].flatMap({ Int($0) }) { result[srvid] = seq }

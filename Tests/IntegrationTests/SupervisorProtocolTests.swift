@@ -12,7 +12,7 @@ import TestSupport
     /// next hour, and a forced one is not refused for being too close to
     /// the last one.
     static func quietServer(
-        _ repository: CollectorRepository, _ body: (SupervisorProcess, NotifyClient, Int) async throws -> Void
+        _ repository: PowaRepositoryFixture, _ body: (SupervisorProcess, NotifyClient, Int) async throws -> Void
     ) async throws {
         let srvid = try repository.registerServer(address: 2, frequency: 3600)
         try repository.admin.execute("UPDATE powa_snapshot_metas SET snapts = now() - interval '1 minute' WHERE srvid = $1", [String(srvid)])

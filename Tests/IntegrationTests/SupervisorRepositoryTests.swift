@@ -7,39 +7,25 @@ import TestSupport
 /// reconnects, listens again and says so once in each direction.
 @Suite(.enabled(if: TestEnvironment.isAvailable && TestEnvironment.script != nil))
 struct SupervisorRepositoryTests {
-    /// `pg-env.sh` with `arguments`; fails the test when it fails.
-    static func pgEnv(_ arguments: [String], logs: TemporaryDirectory) async throws -> String {
-        let result = try await TestProcess.run(
-            TestEnvironment.script!, arguments, in: logs, name: "pg-env-\(arguments[0])", timeout: 180)
-        guard result.termination == .exited(0) else {
-            throw TestProcessError("pg-env.sh \(arguments.joined(separator: " ")) failed: \(result.stderr)")
-        }
-        return result.stdout
-    }
-
     @Test func answersAndSnapshotsResumeAfterTheRepositoryRestarts() async throws {
-        let logs = try TemporaryDirectory(prefix: "powa-repo-logs")
-        let clusterDirectory = try TemporaryDirectory(prefix: "powa-repo")
-        defer { logs.remove() }
+        let dedicated = try #require(try await DedicatedCluster(kind: "powa4-repo", prefix: "repo"))
         do {
-            try await Self.restartScenario(clusterDirectory: clusterDirectory.path, logs: logs)
+            try await Self.restartScenario(dedicated)
         } catch {
-            _ = try? await Self.pgEnv(["down", clusterDirectory.path], logs: logs)
+            await dedicated.remove()
             throw error
         }
-        _ = try await Self.pgEnv(["down", clusterDirectory.path], logs: logs)
+        await dedicated.remove()
     }
 
-    static func restartScenario(clusterDirectory: String, logs: TemporaryDirectory) async throws {
-        let output = try await pgEnv(["create-cluster", clusterDirectory, "powa4-repo", "repo"], logs: logs)
-        let port = try #require(output.split(separator: "\n").last.flatMap { Int($0) }, "no port in \(output)")
-        let cluster = TestCluster(host: TestEnvironment.host, port: port, powaMajor: 4)
-        let setup = try CollectorRepository(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+    static func restartScenario(_ dedicated: DedicatedCluster) async throws {
+        let cluster = dedicated.cluster
+        let setup = try PowaRepositoryFixture(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
         let ids = try [2, 3].map { try setup.registerServer(address: $0, frequency: 5) }
         setup.close()
 
         try await withCollector(on: setup) { supervisor in
-            var repository = try CollectorRepository(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            var repository = try PowaRepositoryFixture(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             var client = try NotifyClient(cluster: cluster, database: "powa")
             let everyoneRunning = Dictionary(uniqueKeysWithValues: ids.map { (String($0), WorkerStatusText.running) })
             let collecting = try await eventually(timeout: 20, interval: 0.25) {
@@ -51,13 +37,13 @@ struct SupervisorRepositoryTests {
 
             // An outage long enough for several failed reconnections.
             repository.close()
-            _ = try await pgEnv(["ctl", clusterDirectory, "repo", "stop"], logs: logs)
+            try await dedicated.control("stop")
             try await Task.sleep(nanoseconds: 4_000_000_000)
             #expect(supervisor.process.exitStatus() == nil, "the supervisor survives the outage")
             #expect(supervisor.workerPids() == workers, "workers are not restarted for it")
-            _ = try await pgEnv(["ctl", clusterDirectory, "repo", "start"], logs: logs)
+            try await dedicated.control("start")
 
-            repository = try CollectorRepository(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            repository = try PowaRepositoryFixture(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             defer { repository.close() }
             let restartedAt = try repository.now()
             client = try NotifyClient(cluster: cluster, database: "powa")

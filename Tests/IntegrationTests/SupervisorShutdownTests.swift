@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.enabled(if: TestEnvironment.isAvailable)) struct SupervisorShutdownTests {
     /// Starts a collector on three servers and waits until they all run.
     static func collecting(
-        _ repository: CollectorRepository, addresses: [Int], _ body: (SupervisorProcess, [pid_t]) async throws -> Void
+        _ repository: PowaRepositoryFixture, addresses: [Int], _ body: (SupervisorProcess, [pid_t]) async throws -> Void
     ) async throws {
         for address in addresses { try repository.registerServer(address: address, frequency: 5) }
         try await withCollector(on: repository) { supervisor in
@@ -25,7 +25,7 @@ import TestSupport
     }
 
     /// Sessions the collector still has open on the repository database.
-    static func collectorSessions(_ repository: CollectorRepository) throws -> Int {
+    static func collectorSessions(_ repository: PowaRepositoryFixture) throws -> Int {
         let row = try repository.admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 + " AND application_name LIKE 'PoWA collector%'").first

@@ -75,14 +75,14 @@ struct WorkerCommandTests {
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.16")))
         let version = "SELECT version FROM powa_servers WHERE id = $1"
-        let deadline = monotonicNow() + 10
-        while monotonicNow() < deadline, try fixture.query(version, [String(srvid)]).first?[0] == nil { usleep(100_000) }
+        let deadline = Monotonic.now() + 10
+        while Monotonic.now() < deadline, try fixture.query(version, [String(srvid)]).first?[0] == nil { usleep(100_000) }
         #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
         try fixture.query("UPDATE powa_servers SET version = 'stale' WHERE id = $1", [String(srvid)])
         try fixture.query("UPDATE powa_extensions SET version = 'stale' WHERE srvid = $1", [String(srvid)])
         try worker.send(.updateVersions)
-        let again = monotonicNow() + 10
-        while monotonicNow() < again, try fixture.query(version, [String(srvid)]).first?[0] == "stale" { usleep(100_000) }
+        let again = Monotonic.now() + 10
+        while Monotonic.now() < again, try fixture.query(version, [String(srvid)]).first?[0] == "stale" { usleep(100_000) }
         #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
         #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND version = 'stale'", [String(srvid)]) == 0)
         #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg'", [String(srvid)]) == 1)

@@ -7,28 +7,29 @@ import TestSupport
 /// A worker facing a remote that goes away, hangs, sleeps or streams a lot.
 @Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
 struct WorkerFailureTests {
-    @Test func remoteDownThenUpIsReportedThenCollectedAgain() throws {
+    @Test func remoteDownThenUpIsReportedThenCollectedAgain() async throws {
         let fixture = try PowaRepositoryFixture(powaMajor: 4)
-        let (remote, name) = try DedicatedCluster.create(.powa4Remote, prefix: "down")
+        let dedicated = try #require(try await DedicatedCluster(kind: "powa4-remote", prefix: "down"))
+        let remote = dedicated.cluster
         let srvid = try fixture.registerServer(port: remote.port)
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, port: remote.port)))
         #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning } != nil)
 
-        try DedicatedCluster.control(name, "stop")
+        try await dedicated.control("stop")
         let down = worker.waitForStatus(timeout: 15) { $0.status == WorkerStatusText.noRemoteConnection && !$0.snapshotRunning }
         #expect(down != nil, "log:\n\(worker.log)")
         #expect(down?.lastError != nil)
         // The error is in the repository for powa-web to show.
-        let deadline = monotonicNow() + 10
+        let deadline = Monotonic.now() + 10
         var errors: [String] = []
-        while monotonicNow() < deadline, errors.isEmpty {
+        while Monotonic.now() < deadline, errors.isEmpty {
             errors = try fixture.errors(srvid: srvid) ?? []
             if errors.isEmpty { usleep(200_000) }
         }
         #expect(!errors.isEmpty)
 
-        try DedicatedCluster.control(name, "start")
+        try await dedicated.control("start")
         let taken = down?.snapshotsTaken ?? 1
         let back = worker.waitForStatus(timeout: 15) { $0.snapshotsTaken > taken && !$0.snapshotRunning }
         #expect(back?.status == WorkerStatusText.running, "log:\n\(worker.log)")
@@ -37,7 +38,7 @@ struct WorkerFailureTests {
         #expect(left == nil, "errors left: \(left ?? [])")
         try worker.send(.stop)
         #expect(worker.waitForExit(timeout: 3) == .exited(0))
-        try DedicatedCluster.control(name, "kill")
+        await dedicated.remove()
     }
 
     @Test func stopDuringASnapshotExitsQuicklyAndCommitsNothing() throws {
@@ -52,10 +53,10 @@ struct WorkerFailureTests {
         #expect(worker.waitForStatus(timeout: 10) { $0.snapshotRunning } != nil)
         // Let it reach the sleeping source, past the first datasources.
         usleep(1_500_000)
-        let stopAt = monotonicNow()
+        let stopAt = Monotonic.now()
         try worker.send(.stop)
         #expect(worker.waitForExit(timeout: 5) == .exited(0))
-        #expect(monotonicNow() - stopAt < 2, "took \(monotonicNow() - stopAt) s")
+        #expect(Monotonic.now() - stopAt < 2, "took \(Monotonic.now() - stopAt) s")
         // Nothing of the snapshot reached the repository.
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) == 0)
         #expect(try fixture.count("SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts = '-infinity'", [String(srvid)]) == 1)
@@ -99,8 +100,8 @@ struct WorkerFailureTests {
         // Freeze the backend inside the sleeping source: neither its
         // statement_timeout nor a cancel request can act on it.
         var backend: Int32?
-        let deadline = monotonicNow() + 15
-        while backend == nil, monotonicNow() < deadline {
+        let deadline = Monotonic.now() + 15
+        while backend == nil, Monotonic.now() < deadline {
             backend = try admin.execute(
                 "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
                 ["%\(slow.querySource)%"]

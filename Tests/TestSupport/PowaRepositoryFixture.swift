@@ -3,29 +3,56 @@ import PowaCore
 
 /// A throwaway PoWA repository database (copied from the environment's
 /// template) on the PoWA 4 or PoWA 5 repository cluster, with helpers to
-/// register remote servers and read what the collector wrote.
-public final class PowaRepositoryFixture {
-    public let powaMajor: Int
-    public let repository: TestCluster
+/// register remote servers and read what the collector wrote. One remote
+/// cluster listens on 127.0.0.1…127.0.0.N, each address a distinct server.
+public final class PowaRepositoryFixture: @unchecked Sendable {
+    public let cluster: TestCluster
     public let remote: TestCluster
     public let database: String
-    private let connection: PostgresConnection
+    /// Superuser connection to the repository database.
+    public let admin: PostgresConnection
+    /// Whether this fixture made the database, and so drops it.
+    private let ownsDatabase: Bool
+    private var dropped = false
 
+    /// A new database copied from the repository template of PoWA
+    /// `powaMajor` (4 or 5), dropped with the fixture.
     public init(powaMajor: Int) throws {
-        self.powaMajor = powaMajor
-        repository = powaMajor >= 5 ? TestEnvironment.powa5Repository : TestEnvironment.powa4Repository
+        cluster = powaMajor >= 5 ? TestEnvironment.powa5Repository : TestEnvironment.powa4Repository
         remote = powaMajor >= 5 ? TestEnvironment.powa5Remote : TestEnvironment.powa4Remote
-        database = try repository.createRepositoryDatabase()
-        connection = try repository.connect(database: database)
+        database = try cluster.createRepositoryDatabase()
+        admin = try cluster.connect(database: database)
+        ownsDatabase = true
+    }
+
+    /// An existing repository database (for instance on a dedicated
+    /// cluster), left in place.
+    public init(cluster: TestCluster, remote: TestCluster, database: String) throws {
+        self.cluster = cluster
+        self.remote = remote
+        self.database = database
+        admin = try cluster.connect(database: database)
+        ownsDatabase = false
     }
 
     deinit {
-        connection.close()
-        repository.dropDatabase(database)
+        if ownsDatabase { drop() } else { admin.close() }
+    }
+
+    public var powaMajor: Int { cluster.powaMajor }
+
+    public func close() { admin.close() }
+
+    /// Drops the database, terminating whatever is still connected.
+    public func drop() {
+        admin.close()
+        guard !dropped else { return }
+        dropped = true
+        cluster.dropDatabase(database)
     }
 
     /// The repository DSN a collector is given.
-    public var dsn: String { repository.uri(database: database) }
+    public var dsn: String { cluster.uri(database: database) }
 
     public static let allExtensions = ["pg_stat_kcache", "pg_qualstats", "pg_wait_sampling", "pg_track_settings"]
 
@@ -39,16 +66,50 @@ public final class PowaRepositoryFixture {
         extensions: [String] = PowaRepositoryFixture.allExtensions
     ) throws -> Int {
         let port = port ?? remote.port
-        try connection.execute(
+        try admin.execute(
             """
             SELECT powa_register_server(hostname => $1, port => $2::integer, alias => $3, username => $4,
                 password => $5, dbname => $6, frequency => $7::integer, extensions => $8::text[])
             """,
             [host, String(port), alias, username, password, dbname, String(frequency),
              TextArrayLiteral.encode(extensions)])
-        let id = try connection.execute(
+        let id = try admin.execute(
             "SELECT id FROM powa_servers WHERE hostname = $1 AND port = $2::integer", [host, String(port)])
         return try id.first?.decode(Int.self, at: 0) ?? -1
+    }
+
+    /// The remote cluster at 127.0.0.`address` (or another port).
+    @discardableResult
+    public func registerServer(
+        address: Int, port: Int? = nil, alias: String? = nil, frequency: Int = 5,
+        username: String = TestEnvironment.superuser, password: String? = nil
+    ) throws -> Int {
+        try registerServer(
+            host: "127.0.0.\(address)", port: port, alias: alias, username: username, password: password,
+            frequency: frequency)
+    }
+
+    /// A server registered at 127.0.0.`address` on a port where nothing
+    /// listens (the repository cluster listens on 127.0.0.1 only).
+    @discardableResult
+    public func registerUnreachableServer(address: Int, alias: String? = nil, frequency: Int = 5) throws -> Int {
+        try registerServer(address: address, port: cluster.port, alias: alias, frequency: frequency)
+    }
+
+    /// `powa_snapshot_metas.snapts` of a server as seconds since the epoch;
+    /// nil while it has never been snapshotted (`-infinity`).
+    public func lastSnapshot(_ srvid: Int) throws -> Double? {
+        let row = try admin.execute(
+            "SELECT extract(epoch FROM snapts)::float8 FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]).first
+        guard let text = row?[0], let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// The repository's clock, seconds since the epoch.
+    public func now() throws -> Double {
+        guard let text = try admin.execute("SELECT extract(epoch FROM clock_timestamp())::float8").first?[0],
+              let value = Double(text) else { throw TestProcessError("no time from the repository") }
+        return value
     }
 
     /// The configuration a supervisor would hand the worker of `srvid`.
@@ -65,7 +126,7 @@ public final class PowaRepositoryFixture {
 
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
-        try connection.execute(sql, parameters)
+        try admin.execute(sql, parameters)
     }
 
     /// A single integer result.

@@ -102,9 +102,9 @@ extension SupervisorProcess {
 /// Runs `body` with a new repository database of PoWA `powaMajor`, dropped
 /// afterwards whatever happens.
 public func withCollectorRepository<T>(
-    powaMajor: Int, _ body: (CollectorRepository) async throws -> T
+    powaMajor: Int, _ body: (PowaRepositoryFixture) async throws -> T
 ) async throws -> T {
-    let repository = try CollectorRepository(powaMajor: powaMajor)
+    let repository = try PowaRepositoryFixture(powaMajor: powaMajor)
     do {
         let result = try await body(repository)
         repository.drop()
@@ -118,7 +118,7 @@ public func withCollectorRepository<T>(
 /// Runs `body` with a collector started on `repository`, stopped (and its
 /// workers killed if need be) afterwards whatever happens.
 public func withCollector<T>(
-    on repository: CollectorRepository, dsn: String? = nil, debug: Bool = false, useServerAlias: Bool = false,
+    on repository: PowaRepositoryFixture, dsn: String? = nil, debug: Bool = false, useServerAlias: Bool = false,
     extra: String = "", _ body: (SupervisorProcess) async throws -> T
 ) async throws -> T {
     let supervisor = try SupervisorProcess(configuration: SupervisorProcess.configuration(

@@ -76,9 +76,9 @@ public final class WorkerProcess {
     public func waitForStatus(timeout: Double, _ condition: (WorkerStatus) -> Bool) -> WorkerStatus? {
         readAvailable(waitMilliseconds: 0)
         if let current = statuses.last, condition(current) { return current }
-        let deadline = monotonicNow() + timeout
+        let deadline = Monotonic.now() + timeout
         var seen = statuses.count
-        while monotonicNow() < deadline {
+        while Monotonic.now() < deadline {
             readAvailable(waitMilliseconds: 100)
             while seen < statuses.count {
                 if condition(statuses[seen]) { return statuses[seen] }
@@ -91,16 +91,16 @@ public final class WorkerProcess {
 
     /// Reads whatever the worker wrote for `seconds`.
     public func drain(for seconds: Double) {
-        let deadline = monotonicNow() + seconds
-        while monotonicNow() < deadline, !outputClosed { readAvailable(waitMilliseconds: 50) }
+        let deadline = Monotonic.now() + seconds
+        while Monotonic.now() < deadline, !outputClosed { readAvailable(waitMilliseconds: 50) }
     }
 
     /// Waits for this process to end (reaping only this pid, never
     /// another test's children).
     public func waitForExit(timeout: Double) -> ChildProcess.Termination? {
         if let termination { return termination }
-        let deadline = monotonicNow() + timeout
-        while monotonicNow() < deadline {
+        let deadline = Monotonic.now() + timeout
+        while Monotonic.now() < deadline {
             readAvailable(waitMilliseconds: 0)
             var status: Int32 = 0
             if waitpid(child.pid, &status, WNOHANG) == child.pid {
@@ -138,11 +138,4 @@ public final class WorkerProcess {
             }
         }
     }
-}
-
-/// Seconds on the monotonic clock.
-public func monotonicNow() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
