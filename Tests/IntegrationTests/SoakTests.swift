@@ -42,19 +42,14 @@ struct SoakTests {
 
     @Test(.timeLimit(.minutes(3)))
     func tenServersSurviveKillsRemoteRestartsAndHostileNotifies() async throws {
-        guard let dedicated = try await DedicatedCluster(kind: "powa4-remote", prefix: "soak") else { return }
-        do {
-            try await withCollectorRepository(powaMajor: 4) { repository in
-                try await soak(repository: repository, dedicated: dedicated)
-            }
-        } catch {
-            await dedicated.remove()
-            throw error
+        let dedicated = try DedicatedCluster.create(.powa4Remote, prefix: "soak")
+        defer { try? DedicatedCluster.control(dedicated.name, "kill") }
+        try await withCollectorRepository(powaMajor: 4) { repository in
+            try await soak(repository: repository, dedicated: dedicated)
         }
-        await dedicated.remove()
     }
 
-    private func soak(repository: CollectorRepository, dedicated: DedicatedCluster) async throws {
+    private func soak(repository: CollectorRepository, dedicated: (cluster: TestCluster, name: String)) async throws {
         let frequency = Self.frequency
         // Six servers on the shared remote, four on the one this test stops.
         var servers: [String: Int] = [:]  // "host:port" → srvid
@@ -134,10 +129,10 @@ struct SoakTests {
 
             // A remote goes away for two periods and comes back.
             let stopAt = try repository.now()
-            try await dedicated.control("stop")
+            try DedicatedCluster.control(dedicated.name, "stop")
             #expect(try await askStatus() != nil)
             try await Task.sleep(nanoseconds: UInt64(2 * frequency * 1e9))
-            try await dedicated.control("start")
+            try DedicatedCluster.control(dedicated.name, "start")
             faults.append(Fault(what: "remote stop/start", start: stopAt, end: try repository.now(), servers: stoppable))
 
             // Hostile payloads, then a burst; the supervisor keeps answering.
