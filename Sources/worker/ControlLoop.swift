@@ -17,7 +17,10 @@ struct ControlLoop {
 
     /// Seconds between a stop and the forced exit, within the 2 s promise.
     static let stopGrace = 1.5
-    /// Seconds after a cancel before the sockets are shut down.
+    /// Seconds past the budget before the whole snapshot is cancelled, and
+    /// again before its sockets are shut down. The budget itself is the
+    /// remote's `statement_timeout`, which costs only the slow datasource;
+    /// this watchdog is the backstop for a server too frozen to apply it.
     static let cancelGrace = 5.0
 
     mutating func run() -> Never {
@@ -49,11 +52,11 @@ struct ControlLoop {
             let status = reporter.status
             if status.snapshotRunning, let start = status.lastSnapshotStart {
                 let elapsed = Clock.wallNow() - start
-                if elapsed > snapshotBudget, budgetAction == 0 {
+                if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 0 {
                     logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it")
                     mailbox.cancelInFlight()
                     budgetAction = 1
-                } else if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 1 {
+                } else if elapsed > snapshotBudget + 2 * Self.cancelGrace, budgetAction == 1 {
                     logger.warning("Server did not honour the cancel request: closing the connections")
                     mailbox.shutDownSockets()
                     budgetAction = 2

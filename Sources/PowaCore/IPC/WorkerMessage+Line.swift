@@ -1,6 +1,6 @@
 /// The worker's lines as bytes, with a shortcut for the heartbeat.
 ///
-/// A worker sends a heartbeat every second whatever it does, so on a
+/// A worker sends a heartbeat every few seconds whatever it does, so on a
 /// collector with many servers heartbeats are most of the pipe traffic, and
 /// Foundation's JSON coders cost more than everything else done for them.
 /// The heartbeat line never changes: it is encoded once, and recognised by

@@ -7,8 +7,10 @@ public enum WorkerMessage: Equatable, Sendable {
     /// the supervisor's watchdog replaces a worker that stays silent.
     case heartbeat
 
-    /// Seconds between two heartbeats.
-    public static let heartbeatInterval: Double = 1
+    /// Seconds between two heartbeats: short beside the supervisor's
+    /// 15 s watchdog (five missed in a row before it acts), long enough
+    /// that idle workers cost the supervisor next to nothing.
+    public static let heartbeatInterval: Double = 3
 }
 
 extension WorkerMessage: Codable {

@@ -6,8 +6,9 @@
 /// one), but never less than `minimumDefault` seconds so that a short
 /// frequency does not cut a legitimately slow snapshot. The config key
 /// `snapshot_timeout` overrides it. The remote connection's
-/// `statement_timeout` is set to the same value, and the worker cancels
-/// and then disconnects a snapshot that outlives it.
+/// `statement_timeout` is set to that value, so a slow datasource fails
+/// alone; the worker cancels, then disconnects, a snapshot that outlives
+/// it by a few seconds (a server too frozen to apply its own timeout).
 public enum SnapshotBudget {
     public static let minimumDefault: Double = 30
 

@@ -12,7 +12,7 @@ public struct SupervisorTimings: Equatable, Sendable {
     /// healthy: its next restart starts again from `restartInitialDelay`.
     public var healthyUptime: Double = 60
     /// A worker that sends nothing (heartbeats included, one every
-    /// `WorkerMessage.heartbeatInterval` = 1 s) for this long is hung. Fifteen
+    /// `WorkerMessage.heartbeatInterval` = 3 s) for this long is hung. Five
     /// missed heartbeats rule out scheduling hiccups on a loaded machine.
     public var watchdogSilenceLimit: Double = 15
     /// After SIGTERM, a hung worker gets this long to exit before SIGKILL:
