@@ -24,6 +24,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Process id of the supervisor; the worker exits when it is not its parent any more.")
     var parentPid: Int32?
 
+    /// How much nicer than the supervisor a worker runs.
+    static let niceIncrement: Int32 = 5
+
     @Option(help: "Seconds to wait for the start line.")
     var startTimeout: Double = 30
 
@@ -37,6 +40,13 @@ struct WorkerCommand: ParsableCommand {
             throw ExitCode(0)
         }
         try FileDescriptorIO.setNonBlocking(0)
+        // Snapshots are throughput work; the supervisor answering powa-web
+        // is latency work. On a busy machine the scheduler should favour
+        // the latter (and the monitored workload over both).
+        errno = 0
+        if nice(Self.niceIncrement) == -1, errno != 0 {
+            logger.debug("Could not lower the worker's priority (errno \(errno))")
+        }
 
         var lines = LineBuffer()
         let config: WorkerConfiguration

@@ -48,6 +48,16 @@ struct WorkerInputTests {
         #expect(worker.waitForExit(timeout: 2) == .exited(0))
     }
 
+    @Test func workersYieldTheProcessorToTheSupervisor() throws {
+        let worker = try WorkerProcess()
+        try worker.send(.start(Self.unreachable))
+        #expect(worker.waitForStatus(timeout: 5) { _ in true } != nil)
+        let own = try #require(ProcessTable.entry(getpid())).nice
+        #expect(ProcessTable.entry(worker.pid)?.nice == min(own + 5, 19))
+        try worker.send(.stop)
+        _ = worker.waitForExit(timeout: 3)
+    }
+
     @Test func endOfStdinStopsTheWorker() throws {
         let worker = try WorkerProcess()
         try worker.send(.start(Self.unreachable))

@@ -10,6 +10,8 @@ public enum ProcessTable {
         public var name: String
         /// `R`, `S`, `T` (stopped), `Z` (zombie)…
         public var state: Character
+        /// The scheduling nice value.
+        public var nice: Int
     }
 
     /// One process's entry, nil when it does not exist.
@@ -19,8 +21,11 @@ public enum ProcessTable {
         else { return nil }
         let name = String(stat[stat.index(after: open)..<close])
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 2, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
-        return Entry(pid: pid, parent: parent, name: name, state: state)
+        // After the name: state, ppid, …, nice is field 19 of the line (index 16 here).
+        guard fields.count > 16, let state = fields[0].first, let parent = pid_t(fields[1]),
+              let nice = Int(fields[16])
+        else { return nil }
+        return Entry(pid: pid, parent: parent, name: name, state: state, nice: nice)
     }
 
     /// Every process, from /proc.
