@@ -12,19 +12,24 @@ public struct CopyOutcome: Sendable, Equatable {
 /// datasource, a failed target too, but only a broken connection costs the
 /// whole snapshot.
 public enum CopyError: Error, Sendable, CustomStringConvertible {
+    /// The source failed, before or during the COPY.
     case source(PostgresError)
+    /// The target refused its COPY statement; the source statement was
+    /// never sent (so whatever it would have done first did not happen).
+    case targetRefused(PostgresError)
+    /// The target failed during or at the end of the COPY.
     case target(PostgresError)
 
     public var underlying: PostgresError {
         switch self {
-        case .source(let error), .target(let error): error
+        case .source(let error), .targetRefused(let error), .target(let error): error
         }
     }
 
     public var description: String {
         switch self {
         case .source(let error): "reading the source: \(error)"
-        case .target(let error): "writing the target: \(error)"
+        case .targetRefused(let error), .target(let error): "writing the target: \(error)"
         }
     }
 }
@@ -43,6 +48,10 @@ extension PostgresConnection {
     /// ended (the target's with an error, so nothing of it is kept) and both
     /// connections are left ready for the next statement; the caller rolls
     /// back to its savepoints.
+    ///
+    /// Either statement may be preceded by others in the same string
+    /// (`SAVEPOINT s; COPY …`): they run in the same round trip, and a
+    /// failure among them is reported like a failure of the COPY.
     @discardableResult
     public func copy(
         from source: PostgresConnection, sourceSQL: String, targetSQL: String
@@ -52,7 +61,7 @@ extension PostgresConnection {
         do {
             target = try requireHandle()
         } catch {
-            throw .target(error)
+            throw .targetRefused(error)
         }
         do {
             origin = try source.requireHandle()
@@ -63,7 +72,7 @@ extension PostgresConnection {
         do {
             try startCopy(target, targetSQL, expecting: PGRES_COPY_IN)
         } catch {
-            throw .target(error)
+            throw .targetRefused(error)
         }
         do {
             try source.startCopy(origin, sourceSQL, expecting: PGRES_COPY_OUT)

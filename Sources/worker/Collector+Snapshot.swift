@@ -197,12 +197,13 @@ extension Collector {
     private func runCopy(_ copy: CopyStep, from source: PowaSession, to repository: PowaSession) throws(SnapshotAbort) -> [String] {
         var errors: [String] = []
         logger.debug("Working on \(copy.name)")
-        try step { try source.run(Savepoint.source.create) }
-        try step { try repository.run(Savepoint.data.create) }
+        // Each savepoint travels with its side's COPY: one round trip each.
         let copied: Result<CopyOutcome, CopyError>
         do throws(CopyError) {
             copied = .success(
-                try repository.connection.copy(from: source.connection, sourceSQL: copy.source, targetSQL: copy.target))
+                try repository.connection.copy(
+                    from: source.connection, sourceSQL: Savepoint.source.create + "; " + copy.source,
+                    targetSQL: Savepoint.data.create + "; " + copy.target))
         } catch {
             copied = .failure(error)
         }
@@ -214,12 +215,13 @@ extension Collector {
         case .failure(let error):
             if error.underlying.isConnectionBroken { throw .failed(error.underlying) }
             try checkNotCancelled()
-            try step { try source.run(Savepoint.source.rollback) }
+            // A refused target means the source's statements never went out.
+            if case .targetRefused = error {} else { try step { try source.run(Savepoint.source.rollback) } }
             try step { try repository.run(Savepoint.data.rollback) }
             switch error {
             case .source(let failure):
                 errors.append(SnapshotErrorText.sourceFailed(datasource: copy.name, detail: "\(failure)"))
-            case .target(let failure):
+            case .target(let failure), .targetRefused(let failure):
                 errors.append(SnapshotErrorText.insertFailed(datasource: copy.name, detail: "\(failure)"))
             }
         }
@@ -230,9 +232,10 @@ extension Collector {
             errors.append(error)
         case .run(let cleanup)?:
             try checkNotCancelled()
-            try step { try source.run(Savepoint.source.create) }
             logger.debug("Calling \(cleanup)...")
-            if let error = failure(of: { () throws(PostgresError) in try source.run(cleanup) }) {
+            if let error = failure(of: { () throws(PostgresError) in
+                try source.run(Savepoint.source.create + "; " + cleanup)
+            }) {
                 if error.isConnectionBroken { throw .failed(error) }
                 try checkNotCancelled()
                 try step { try source.run(Savepoint.source.rollback) }

@@ -223,9 +223,33 @@ struct PostgresConnectionTests {
                 #expect(underlying.sqlState == "22P02")
             }
             // Missing target table: the source query never runs.
-            #expect(throws: CopyError.self) {
-                try connection.copy(from: other, sourceSQL: "COPY (SELECT 1) TO STDOUT", targetSQL: "COPY nowhere FROM STDIN")
+            try other.executeSimple("CREATE TEMPORARY TABLE ran (v int)")
+            do throws(CopyError) {
+                try connection.copy(
+                    from: other, sourceSQL: "INSERT INTO ran VALUES (1); COPY (SELECT 1) TO STDOUT",
+                    targetSQL: "COPY nowhere FROM STDIN")
+                Issue.record("expected the target to refuse")
+            } catch {
+                guard case .targetRefused(let underlying) = error else { Issue.record("wrong case: \(error)"); return }
+                #expect(underlying.sqlState == "42P01")
             }
+            #expect(try other.execute("SELECT count(*) FROM ran").first?[0] == "0")
+            // Statements before the COPY share its round trip, and its fate.
+            try connection.executeSimple("BEGIN")
+            try other.executeSimple("BEGIN")
+            try connection.copy(
+                from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 7) TO STDOUT", targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
+            try connection.executeSimple("RELEASE t")
+            try other.executeSimple("RELEASE s")
+            #expect(throws: CopyError.self) {
+                try connection.copy(
+                    from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 1/0) TO STDOUT", targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
+            }
+            try connection.executeSimple("ROLLBACK TO t")
+            try other.executeSimple("ROLLBACK TO s")
+            try connection.executeSimple("COMMIT")
+            try other.executeSimple("COMMIT")
+            #expect(try connection.execute("SELECT string_agg(id::text, ',') FROM sink").first?[0] == "7")
             #expect(try connection.execute("SELECT 1").first?[0] == "1")
             #expect(try other.execute("SELECT 2").first?[0] == "2")
             #expect(connection.transactionStatus == .idle)
