@@ -35,26 +35,13 @@ public struct ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The child starts with default dispositions and an empty mask,
-        // whatever the supervisor ignores or blocks.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signo in [SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaults, signo)
-        }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status = SpawnAttributes.withCleanSignals { attributes in
+            posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        }
         FileDescriptorIO.close(toChild[0])
         FileDescriptorIO.close(fromChild[1])
         guard status == 0 else {
