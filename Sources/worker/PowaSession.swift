@@ -30,17 +30,18 @@ final class PowaSession {
         do {
             let extensions = try readExtensions(connection)
             let version = extensions.powaVersionText.flatMap(PowaVersion.init(extversion:))
-            if version?.needsLoad == true { try connection.executeSimple(SessionSQL.loadPowa) }
-            if secureSearchPath || version?.usesSecureSearchPath ?? true {
-                try connection.executeSimple(SessionSQL.secureSearchPath)
-            }
-            try connection.executeSimple(SessionSQL.defaultLockTimeout)
-            try connection.executeSimple(SessionSQL.copyTextSettings)
+            // Every setting in one round trip: the repository connection is
+            // opened for each snapshot.
+            var setup: [String] = []
+            if version?.needsLoad == true { setup.append(SessionSQL.loadPowa) }
+            if secureSearchPath || version?.usesSecureSearchPath ?? true { setup.append(SessionSQL.secureSearchPath) }
+            setup.append(SessionSQL.defaultLockTimeout)
+            setup.append(SessionSQL.copyTextSettings)
             if let statementTimeout {
-                try connection.execute(
-                    "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
-                    [String(Int(statementTimeout * 1000))])
+                // An integer of our own making, not a value from outside.
+                setup.append("SET statement_timeout = \(Int(statementTimeout * 1000))")
             }
+            try connection.executeSimple(setup.joined(separator: "; "))
             return PowaSession(connection: connection, extensions: extensions)
         } catch {
             connection.close()
