@@ -94,11 +94,9 @@ extension Collector {
     private func collectDatasources(
         sql: RepositorySQL, remote: PowaSession, repository: PowaSession
     ) throws(SnapshotAbort) -> [String] {
-        let rows = try step {
-            try repository.connection.withSavepoint(Savepoint.datasources.name) { () throws(PostgresError) in
-                try repository.run(sql.globalDatasources(srvid: config.srvid)).rows
-            }
-        }
+        // No savepoint around the listing queries, unlike the reference:
+        // when one fails the snapshot cannot go on anyway and rolls back.
+        let rows = try step { try repository.run(sql.globalDatasources(srvid: config.srvid)).rows }
         var datasources: [DatasourceRow] = []
         var errors: [String] = []
         for row in rows {
@@ -139,11 +137,7 @@ extension Collector {
         var modules: [DbModuleRow] = []
         var catalogs: [CatalogRow] = []
         if let statement = sql.databaseModules(srvid: config.srvid, serverVersionNum: serverVersionNum) {
-            let rows = try step {
-                try repository.connection.withSavepoint(Savepoint.databaseModules.name) { () throws(PostgresError) in
-                    try repository.run(statement).rows
-                }
-            }
+            let rows = try step { try repository.run(statement).rows }
             for row in rows {
                 do { modules.append(try DbModuleRow(row: row.values)) } catch { errors.append("Ignored a db module row: \(error)") }
             }
@@ -151,11 +145,7 @@ extension Collector {
         if let statement = sql.catalogs(
             srvid: config.srvid, serverVersionNum: serverVersionNum, forceRefresh: start.catalogRefresh != nil)
         {
-            let rows = try step {
-                try repository.connection.withSavepoint(Savepoint.catalogs.name) { () throws(PostgresError) in
-                    try repository.run(statement).rows
-                }
-            }
+            let rows = try step { try repository.run(statement).rows }
             for row in rows {
                 do { catalogs.append(try CatalogRow(row: row.values)) } catch { errors.append("Ignored a catalog row: \(error)") }
             }

@@ -132,7 +132,7 @@ import Testing
         #expect(Savepoint.data.create == "SAVEPOINT data")
         #expect(Savepoint.takeSnapshot.release == "RELEASE powa_take_snapshot")
         #expect(Savepoint.source.rollback == "ROLLBACK TO src")
-        let names = [Savepoint.datasources, .databaseModules, .catalogs, .data, .takeSnapshot, .metas].map(\.name)
+        let names = [Savepoint.data, .takeSnapshot, .metas].map(\.name)
         #expect(Set(names).count == names.count, "repository savepoints are distinct")
     }
 

@@ -14,12 +14,6 @@ public struct Savepoint: Equatable, Sendable {
 
     // Repository side.
 
-    /// Around reading the global datasources (`powa_functions`).
-    public static let datasources = Savepoint("snapshots")
-    /// Around reading the per-database modules (`powa_db_functions`).
-    public static let databaseModules = Savepoint("db_snapshots")
-    /// Around reading the catalogs to import (`powa_catalog_functions`).
-    public static let catalogs = Savepoint("db_catalog")
     /// Around each `COPY … FROM STDIN` into a `_tmp` table.
     public static let data = Savepoint("data")
     /// Around `powa_take_snapshot`.
