@@ -75,14 +75,9 @@ struct WorkerSnapshotTests {
     @Test func aMissingExtensionCostsOnlyItsDatasource() throws {
         let fixture = try PowaRepositoryFixture(powaMajor: 4)
         // A remote database with powa but without pg_wait_sampling.
-        let remoteDB = try fixture.remote.createDatabase(prefix: "nowait")
+        let remoteDB = try fixture.remote.createRemoteDatabase(
+            prefix: "nowait", extensions: ["pg_qualstats", "pg_stat_kcache", "pg_track_settings"])
         defer { fixture.remote.dropDatabase(remoteDB) }
-        let remote = try fixture.remote.connect(database: remoteDB)
-        for statement in [
-            "CREATE EXTENSION powa CASCADE", "CREATE EXTENSION pg_qualstats", "CREATE EXTENSION pg_stat_kcache",
-            "CREATE EXTENSION pg_track_settings",
-        ] { try remote.executeSimple(statement) }
-        remote.close()
         let srvid = try fixture.registerServer(host: "127.0.0.5", dbname: remoteDB)
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.5", dbname: remoteDB)))
@@ -116,17 +111,14 @@ struct WorkerSnapshotTests {
 
     @Test func serversWithDifferentDateStylesAndEncodingsStillAgree() throws {
         let fixture = try PowaRepositoryFixture(powaMajor: 4)
-        let remoteDB = try fixture.remote.createDatabase(prefix: "dmy")
+        let remoteDB = try fixture.remote.createRemoteDatabase(prefix: "dmy") { name in
+            [
+                "ALTER DATABASE \(name) SET datestyle = 'SQL, DMY'",
+                "ALTER DATABASE \(name) SET intervalstyle = 'sql_standard'",
+                "ALTER DATABASE \(name) SET timezone = 'Asia/Kolkata'",
+            ]
+        }
         defer { fixture.remote.dropDatabase(remoteDB) }
-        let remote = try fixture.remote.connect(database: remoteDB)
-        for statement in [
-            "CREATE EXTENSION powa CASCADE", "CREATE EXTENSION pg_qualstats", "CREATE EXTENSION pg_stat_kcache",
-            "CREATE EXTENSION pg_wait_sampling", "CREATE EXTENSION pg_track_settings",
-            "ALTER DATABASE \(remoteDB) SET datestyle = 'SQL, DMY'",
-            "ALTER DATABASE \(remoteDB) SET intervalstyle = 'sql_standard'",
-            "ALTER DATABASE \(remoteDB) SET timezone = 'Asia/Kolkata'",
-        ] { try remote.executeSimple(statement) }
-        remote.close()
         try fixture.query("ALTER DATABASE \(fixture.database) SET datestyle = 'German, MDY'")
         let srvid = try fixture.registerServer(host: "127.0.0.12", dbname: remoteDB)
         let worker = try WorkerProcess()

@@ -94,6 +94,23 @@ public struct TestCluster: Sendable {
         try createDatabase(prefix: "repo", template: TestEnvironment.repositoryTemplate)
     }
 
+    /// A remote database of its own with powa and the given extensions
+    /// (each created on its own, as on a real remote), then `statements`.
+    public func createRemoteDatabase(
+        prefix: String, extensions: [String] = ["pg_qualstats", "pg_stat_kcache", "pg_wait_sampling", "pg_track_settings"],
+        then statements: (String) -> [String] = { _ in [] }
+    ) throws -> String {
+        let name = try createDatabase(prefix: prefix)
+        let connection = try connect(database: name)
+        defer { connection.close() }
+        try connection.executeSimple("CREATE EXTENSION powa CASCADE")
+        for extensionName in extensions {
+            try connection.executeSimple("CREATE EXTENSION \(try connection.escapeIdentifier(extensionName))")
+        }
+        for statement in statements(name) { try connection.executeSimple(statement) }
+        return name
+    }
+
     /// Drops `database`, terminating whatever is still connected to it.
     public func dropDatabase(_ name: String) {
         guard let admin = try? connect() else { return }
