@@ -146,17 +146,13 @@ final class Collector: @unchecked Sendable {
         logger.debug("Connecting on remote database...")
         do {
             remote = try PowaSession.open(
-                remoteParameters, applicationName: "PoWA collector - worker \(config.name)",
+                remoteParameters, applicationName: ApplicationName.worker(config.name),
                 statementTimeout: SnapshotBudget.seconds(for: config))
             reporter.update { $0.status = WorkerStatusText.running }
             logger.debug("Connected.")
         } catch {
             let message = "Error connecting on \(config.server.redactedDescription):\n\(error)"
-            logger.error("\(message)")
-            reporter.update {
-                $0.status = WorkerStatusText.noRemoteConnection
-                $0.lastError = message
-            }
+            reportConnectionFailure(message, status: WorkerStatusText.noRemoteConnection)
             if reportErrors { recordErrors([message], replace: true) }
         }
         return remote
@@ -173,27 +169,25 @@ final class Collector: @unchecked Sendable {
         do {
             let session = try PowaSession.open(
                 .conninfo(config.repositoryDSN),
-                applicationName: "PoWA collector - repo_conn for worker \(config.name)")
+                applicationName: ApplicationName.repository(worker: config.name))
             if reporter.status.status == WorkerStatusText.noRepositoryConnection {
                 reporter.update { $0.status = remote == nil ? WorkerStatusText.noRemoteConnection : WorkerStatusText.running }
             }
             return session
         } catch {
             let message = "Error connecting on the repository (\(ConnectionParameters.conninfo(config.repositoryDSN).redactedDescription)):\n\(error)"
-            logger.error("\(message)")
-            reporter.update {
-                $0.status = WorkerStatusText.noRepositoryConnection
-                $0.lastError = message
-            }
+            reportConnectionFailure(message, status: WorkerStatusText.noRepositoryConnection)
             return nil
         }
     }
 
-    /// Runs `body` with a registered connection, so that a stop or the
-    /// snapshot budget can cancel it.
-    func cancellable<T>(_ connections: [PostgresConnection], _ body: () throws -> T) rethrows -> T {
-        let tokens = connections.map { mailbox.register($0) }
-        defer { tokens.forEach { mailbox.unregister($0) } }
-        return try body()
+    /// Logs a failed connection (its password already redacted) and says
+    /// so in the status powa-web sees.
+    func reportConnectionFailure(_ message: String, status: String) {
+        logger.error("\(message)")
+        reporter.update {
+            $0.status = status
+            $0.lastError = message
+        }
     }
 }
