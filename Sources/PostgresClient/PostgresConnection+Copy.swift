@@ -147,53 +147,6 @@ extension PostgresConnection {
         return CopyOutcome(rows: rows, bytes: bytes)
     }
 
-    /// Reads `COPY … TO STDOUT` and hands each chunk (usually a row) to
-    /// `consume`; returns the number of bytes read.
-    @discardableResult
-    public func copyOut(_ sql: String, _ consume: (UnsafeRawBufferPointer) -> Void) throws(PostgresError) -> Int {
-        let handle = try requireHandle()
-        try startCopy(handle, sql, expecting: PGRES_COPY_OUT)
-        var bytes = 0
-        var buffer: UnsafeMutablePointer<CChar>?
-        while true {
-            let length = PQgetCopyData(handle, &buffer, 0)
-            guard length > 0, let chunk = buffer else { break }
-            consume(UnsafeRawBufferPointer(start: chunk, count: Int(length)))
-            bytes += Int(length)
-            PQfreemem(chunk)
-            buffer = nil
-        }
-        if let failure = finishResults(handle) { throw failure }
-        return bytes
-    }
-
-    /// Writes `chunks` through `COPY … FROM STDIN`; returns the rows copied.
-    @discardableResult
-    public func copyIn(_ sql: String, _ chunks: some Sequence<[UInt8]>) throws(PostgresError) -> Int {
-        let handle = try requireHandle()
-        try startCopy(handle, sql, expecting: PGRES_COPY_IN)
-        for chunk in chunks {
-            let sent = chunk.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    PQputCopyData(handle, $0, Int32(buffer.count))
-                }
-            }
-            if sent != 1 {
-                let error = connectionError()
-                drainResults(handle)
-                throw error
-            }
-        }
-        guard PQputCopyEnd(handle, nil) == 1 else {
-            let error = connectionError()
-            drainResults(handle)
-            throw error
-        }
-        var rows = 0
-        if let failure = finishResults(handle, rows: &rows) { throw failure }
-        return rows
-    }
-
     /// Sends a COPY statement and checks that the server entered the
     /// expected COPY mode.
     fileprivate func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType) throws(PostgresError) {

@@ -4,21 +4,20 @@ extension PostgresConnection {
     /// Quotes an identifier with `PQescapeIdentifier` (always double-quoted,
     /// embedded quotes doubled, encoding-aware).
     public func escapeIdentifier(_ identifier: String) throws(PostgresError) -> String {
-        let handle = try requireHandle()
-        let length = identifier.utf8.count
-        guard let escaped = PQescapeIdentifier(handle, identifier, length) else {
-            throw PostgresError(kind: .clientError, message: lastErrorMessage)
-        }
-        defer { PQfreemem(escaped) }
-        return String(cString: escaped)
+        try escape(identifier, with: PQescapeIdentifier)
     }
 
     /// Quotes a literal with `PQescapeLiteral` (E'' form when it holds
     /// backslashes).
     public func escapeLiteral(_ literal: String) throws(PostgresError) -> String {
+        try escape(literal, with: PQescapeLiteral)
+    }
+
+    private func escape(
+        _ text: String, with function: (OpaquePointer?, UnsafePointer<CChar>?, Int) -> UnsafeMutablePointer<CChar>?
+    ) throws(PostgresError) -> String {
         let handle = try requireHandle()
-        let length = literal.utf8.count
-        guard let escaped = PQescapeLiteral(handle, literal, length) else {
+        guard let escaped = function(handle, text, text.utf8.count) else {
             throw PostgresError(kind: .clientError, message: lastErrorMessage)
         }
         defer { PQfreemem(escaped) }

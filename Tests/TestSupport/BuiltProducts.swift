@@ -18,4 +18,5 @@ public enum BuiltProducts {
     }
 
     public static var collector: String { path("powa-collector") }
+    public static var worker: String { path("powa-collector-worker") }
 }

@@ -19,14 +19,9 @@ public final class WorkerProcess {
 
     public var pid: pid_t { child.pid }
 
-    /// Where the built executables are: beside the test bundle.
-    public static var buildDirectory: String {
-        ChildProcess.ownExecutableDirectory() ?? ".build/debug"
-    }
-
     public init(arguments: [String] = []) throws {
         stderrPath = "/tmp/powa-worker-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
-        let executable = Self.buildDirectory + "/powa-collector-worker"
+        let executable = BuiltProducts.worker
         child = try ChildProcess.spawn(
             executable: executable, arguments: [executable] + arguments, stderrPath: stderrPath)
     }
