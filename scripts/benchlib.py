@@ -77,6 +77,12 @@ def children_of(pid):
     return [p for p, pp in parent_map().items() if pp == pid]
 
 
+def is_worker_launcher(pid):
+    """Whether `pid` is our supervisor's worker launcher (not a worker)."""
+    raw = read_file(f"/proc/{pid}/cmdline")
+    return raw is not None and b"--launcher" in raw.split(b"\0")
+
+
 def state_of(pid):
     fields = proc_stat(pid)
     return fields[0] if fields else None

@@ -172,7 +172,7 @@ class Soak:
         print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f": {detail}" if detail else ""), flush=True)
 
     def workers(self):
-        return b.children_of(self.collector.pid)
+        return [p for p in b.children_of(self.collector.pid) if not b.is_worker_launcher(p)]
 
     def server_of(self, pid):
         for host, port in b.remote_endpoints(pid):
@@ -420,7 +420,8 @@ class Soak:
 
         workers = self.workers()
         zombies = [p for p in workers if b.state_of(p) == "Z"]
-        orphans = [p for p in self.our_worker_processes() if p not in workers]
+        launcher = [p for p in b.children_of(pid) if b.is_worker_launcher(p)]
+        orphans = [p for p in self.our_worker_processes() if p not in workers and p not in launcher]
         self.check("one worker per server, no zombie, no orphan",
                    len(workers) == len(srvids) and not zombies and not orphans,
                    f"{len(workers)} workers, zombies {zombies}, orphans {orphans}")

@@ -1,11 +1,65 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include "CSystemShims.h"
 
 int csystemshims_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 int csystemshims_set_parent_death_signal(int signo) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signo, 0, 0, 0);
+}
+
+int csystemshims_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0);
+}
+
+#define MAX_FDS 4
+
+ssize_t csystemshims_send_with_fds(int socket, const void *bytes, size_t length, const int *fds, int count) {
+    if (count < 0 || count > MAX_FDS) return -1;
+    union { char buffer[CMSG_SPACE(sizeof(int) * MAX_FDS)]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof(control));
+    struct iovec vector = { .iov_base = (void *)bytes, .iov_len = length };
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1 };
+    if (count > 0) {
+        message.msg_control = control.buffer;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int) * count);
+        memcpy(CMSG_DATA(header), fds, sizeof(int) * count);
+    }
+    return sendmsg(socket, &message, MSG_NOSIGNAL);
+}
+
+ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, int *fds, int capacity, int *received) {
+    *received = 0;
+    if (capacity < 0 || capacity > MAX_FDS) return -1;
+    union { char buffer[CMSG_SPACE(sizeof(int) * MAX_FDS)]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof(control));
+    struct iovec vector = { .iov_base = bytes, .iov_len = length };
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1,
+                              .msg_control = control.buffer, .msg_controllen = sizeof(control.buffer) };
+    ssize_t result = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    if (result < 0) return result;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int incoming[MAX_FDS];
+        if (count > MAX_FDS) count = MAX_FDS;
+        memcpy(incoming, CMSG_DATA(header), sizeof(int) * count);
+        for (int i = 0; i < count; i++) {
+            if (*received < capacity && !(message.msg_flags & MSG_CTRUNC)) fds[(*received)++] = incoming[i];
+            else close(incoming[i]);
+        }
+    }
+    if (message.msg_flags & MSG_CTRUNC) {
+        for (int i = 0; i < *received; i++) close(fds[i]);
+        *received = 0;
+    }
+    return result;
 }

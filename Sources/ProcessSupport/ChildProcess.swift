@@ -1,8 +1,7 @@
-import CSystemShims
 import Glibc
 
-/// A child started with `posix_spawn`, its stdin and stdout connected to us
-/// by pipes and its stderr shared with ours (for its log lines).
+/// A worker process: its stdin and stdout connected to us by pipes, its
+/// stderr shared with ours (for its log lines).
 public struct ChildProcess: Sendable {
     public let pid: pid_t
     /// Our write end of the child's stdin (non-blocking, close-on-exec).
@@ -17,41 +16,22 @@ public struct ChildProcess: Sendable {
     public static func spawn(
         executable: String, arguments: [String], stderrPath: String? = nil
     ) throws(SystemError) -> ChildProcess {
-        var toChild: [Int32] = [-1, -1]
-        var fromChild: [Int32] = [-1, -1]
-        guard csystemshims_pipe2(&toChild, O_CLOEXEC) == 0 else { throw .last("pipe2") }
-        guard csystemshims_pipe2(&fromChild, O_CLOEXEC) == 0 else {
-            FileDescriptorIO.close(toChild[0])
-            FileDescriptorIO.close(toChild[1])
-            throw .last("pipe2")
+        let pipes = try WorkerPipes.make()
+        let pid: pid_t
+        do {
+            pid = try PosixSpawn.spawn(executable: executable, arguments: arguments) { actions in
+                // dup2 clears close-on-exec on the new descriptors 0 and 1.
+                posix_spawn_file_actions_adddup2(&actions, pipes.childStdin, 0)
+                posix_spawn_file_actions_adddup2(&actions, pipes.childStdout, 1)
+                if let stderrPath {
+                    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+                }
+            }
+        } catch {
+            pipes.closeAll()
+            throw error
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the new descriptors 0 and 1.
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        if let stderrPath {
-            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        }
-
-
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let status = SpawnAttributes.withCleanSignals { attributes in
-            posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        }
-        FileDescriptorIO.close(toChild[0])
-        FileDescriptorIO.close(fromChild[1])
-        guard status == 0 else {
-            FileDescriptorIO.close(toChild[1])
-            FileDescriptorIO.close(fromChild[0])
-            throw SystemError(call: "posix_spawn \(executable)", errno: status)
-        }
-        try FileDescriptorIO.setNonBlocking(toChild[1])
-        try FileDescriptorIO.setNonBlocking(fromChild[0])
-        return ChildProcess(pid: pid, stdinFD: toChild[1], stdoutFD: fromChild[0])
+        return try pipes.started(pid: pid)
     }
 
     /// How a reaped child ended.

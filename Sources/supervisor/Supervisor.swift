@@ -17,8 +17,8 @@ final class Supervisor {
     private var machine = SupervisorStateMachine()
     private let clock = MonotonicClock()
     private let configurationSource: ConfigurationSource
-    private let workerExecutable: String
     let logger = Logger(label: "powa-collector")
+    private let spawner: WorkerSpawner
 
     private var repository: RepositorySession?
     /// Live worker processes by pid, until reaped.
@@ -33,7 +33,7 @@ final class Supervisor {
 
     init(configurationSource: ConfigurationSource, workerExecutable: String) {
         self.configurationSource = configurationSource
-        self.workerExecutable = workerExecutable
+        spawner = WorkerSpawner(executable: workerExecutable, clock: clock, logger: logger)
     }
 
     /// Runs until the machine exits; returns the exit status.
@@ -45,6 +45,7 @@ final class Supervisor {
         }
         repository?.close()
         repository = nil
+        spawner.close()
         return exitCode ?? 1
     }
 
@@ -142,25 +143,23 @@ final class Supervisor {
     /// Reaps every exited child; each worker's last lines are read before
     /// its exit is reported, so that the machine sees them in order.
     private func reapWorkers() {
-        for (pid, termination) in ChildProcess.reapExited() {
-            guard var worker = workers.removeValue(forKey: pid) else { continue }
+        for (pid, exit) in ChildProcess.reapExited() {
+            let termination = WorkerTermination(exit)
+            guard var worker = workers.removeValue(forKey: pid) else {
+                // The launcher, or an orphan of a dead launcher: not a worker.
+                _ = spawner.reaped(pid: pid, termination)
+                continue
+            }
             let lastWords = worker.readAvailable(maximumReads: 64)
             worker.close()
             for event in lastWords { feed(event) }
-            switch termination {
-            case .exited(let status): feed(.workerExited(pid: pid, .exited(status: status)))
-            case .signaled(let signal): feed(.workerExited(pid: pid, .killedBySignal(signal)))
-            }
+            feed(.workerExited(pid: pid, termination))
         }
     }
 
     func spawnWorker(_ configuration: WorkerConfiguration) {
         do {
-            // Only the supervisor's pid goes on the command line; the
-            // configuration, passwords included, goes through stdin.
-            let process = try ChildProcess.spawn(
-                executable: workerExecutable,
-                arguments: ["powa-collector-worker", "--parent-pid", String(getpid())])
+            let process = try spawner.spawn()
             workers[process.pid] = WorkerChannel(process: process, srvid: configuration.srvid, name: configuration.name)
             feed(.workerSpawned(srvid: configuration.srvid, pid: process.pid))
         } catch {
@@ -291,5 +290,14 @@ final class Supervisor {
 
     func threadMetadata(_ name: String?) -> Logger.Metadata? {
         name.map { [StderrLogHandler.threadNameMetadataKey: .string($0)] }
+    }
+}
+
+extension WorkerTermination {
+    init(_ termination: ChildProcess.Termination) {
+        switch termination {
+        case .exited(let status): self = .exited(status: status)
+        case .signaled(let signal): self = .killedBySignal(signal)
+        }
     }
 }

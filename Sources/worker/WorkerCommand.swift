@@ -24,16 +24,36 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Process id of the supervisor; the worker exits when it is not its parent any more.")
     var parentPid: Int32?
 
-    /// How much nicer than the supervisor a worker runs.
-    static let niceIncrement: Int32 = 5
-
     @Option(help: "Seconds to wait for the start line.")
     var startTimeout: Double = 30
 
+    @Flag(name: .customLong(String(LauncherReply.launcherFlag.dropFirst(2))),
+          help: "Fork workers on the supervisor's requests (stdin is its socket) instead of collecting.")
+    var launcher = false
+
+    func validate() throws {
+        if launcher, parentPid == nil { throw ValidationError("--launcher needs --parent-pid") }
+    }
+
     func run() throws {
+        StderrLogHandler.bootstrap(threadName: "-", debug: false)
+        if launcher, let parentPid {
+            // Returns only in a forked worker, its pipes in place.
+            WorkerLauncher.serve(supervisorPID: parentPid)
+        }
+        try WorkerMain.run(parentPid: parentPid, startTimeout: startTimeout)
+    }
+}
+
+/// One worker's life, whether exec'd by the supervisor or forked by the
+/// launcher: from the start line to the stop.
+enum WorkerMain {
+    /// How much nicer than the supervisor a worker runs.
+    static let niceIncrement: Int32 = 5
+
+    static func run(parentPid: Int32?, startTimeout: Double) throws {
         SignalPipe.ignoreBrokenPipes()
         try SignalPipe.install([SIGTERM, SIGINT])
-        StderrLogHandler.bootstrap(threadName: "-", debug: false)
         var logger = Logger(label: "powa-collector-worker")
         if !ParentDeathSignal.arm(expectedParent: parentPid) {
             logger.error("Supervisor already gone, exiting")
@@ -44,7 +64,7 @@ struct WorkerCommand: ParsableCommand {
         // is latency work. On a busy machine the scheduler should favour
         // the latter (and the monitored workload over both).
         errno = 0
-        if nice(Self.niceIncrement) == -1, errno != 0 {
+        if nice(niceIncrement) == -1, errno != 0 {
             logger.debug("Could not lower the worker's priority (errno \(errno))")
         }
 

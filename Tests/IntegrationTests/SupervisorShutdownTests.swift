@@ -35,9 +35,11 @@ import TestSupport
     @Test func killingTheSupervisorLeavesNoWorker() async throws {
         try await withCollectorRepository(powaMajor: 4) { repository in
             try await Self.collecting(repository, addresses: [14, 15, 16]) { supervisor, workers in
+                let launcher = try #require(supervisor.launcherPid())
                 supervisor.signal(SIGKILL)
-                let gone = await eventually(timeout: 5, interval: 0.05) { workers.allSatisfy { !ProcessTable.isAlive($0) } }
-                #expect(gone, "workers still alive 5 s after SIGKILL: \(workers.filter(ProcessTable.isAlive))")
+                let all = workers + [launcher]
+                let gone = await eventually(timeout: 5, interval: 0.05) { all.allSatisfy { !ProcessTable.isAlive($0) } }
+                #expect(gone, "workers or launcher still alive 5 s after SIGKILL: \(all.filter(ProcessTable.isAlive))")
             }
         }
     }
@@ -47,10 +49,13 @@ import TestSupport
         try await withCollectorRepository(powaMajor: 4) { repository in
             let first = signal == SIGTERM ? 17 : 20
             try await Self.collecting(repository, addresses: [first, first + 1, first + 2]) { supervisor, workers in
+                let launcher = try #require(supervisor.launcherPid())
                 supervisor.signal(signal)
                 let status = await supervisor.process.waitForExit(timeout: 12)
                 #expect(status == .exited(0), "\(supervisor.logTail())")
                 #expect(workers.allSatisfy { !ProcessTable.isAlive($0) })
+                let launcherGone = await eventually(timeout: 5, interval: 0.05) { !ProcessTable.isAlive(launcher) }
+                #expect(launcherGone)
                 #expect(supervisor.logLines(containing: "Stopping worker (asked by the supervisor)").count == workers.count)
                 #expect(supervisor.logLines(thread: "-", containing: "all workers stopped").count == 1)
                 #expect(supervisor.logLines(containing: "killing it").isEmpty, "every worker stopped in time")

@@ -59,6 +59,11 @@ public enum ProcessTable {
         (TemporaryDirectory.readFile("/proc/\(pid)/cmdline") ?? "").replacing("\u{0}", with: " ")
     }
 
+    /// argv, one item per element.
+    public static func arguments(_ pid: pid_t) -> [String] {
+        (TemporaryDirectory.readFile("/proc/\(pid)/cmdline") ?? "").split(separator: "\u{0}").map(String.init)
+    }
+
     /// The environment, NUL-separated items joined with newlines.
     public static func environment(_ pid: pid_t) -> String {
         (TemporaryDirectory.readFile("/proc/\(pid)/environ") ?? "").replacing("\u{0}", with: "\n")

@@ -10,12 +10,14 @@ public final class SupervisorProcess: @unchecked Sendable {
 
     public var pid: pid_t { process.pid }
 
-    /// Writes `configuration` (JSON text) and starts the collector on it.
-    public init(configuration: String, executable: String = BuiltProducts.collector) throws {
+    /// Writes `configuration` (JSON text) and starts the collector on it,
+    /// `environment` (`NAME=value` items) added to the test's.
+    public init(configuration: String, executable: String = BuiltProducts.collector, environment: [String] = []) throws {
         directory = try TemporaryDirectory(prefix: "powa-collector")
         configurationPath = try directory.write("powa-collector.conf", configuration)
         process = try TestProcess(
-            executable: executable, arguments: ["--config", configurationPath], outputIn: directory, name: "collector")
+            executable: executable, arguments: ["--config", configurationPath], environment: environment,
+            outputIn: directory, name: "collector")
     }
 
     /// The configuration of the reference's format for this repository DSN.
@@ -52,9 +54,22 @@ public final class SupervisorProcess: @unchecked Sendable {
         }
     }
 
-    /// Its live worker processes.
+    /// Its live worker processes (its worker launcher excluded).
     public func workerPids() -> [pid_t] {
+        ourChildren().filter { !Self.isLauncher($0) }
+    }
+
+    /// Its worker launcher, when one runs.
+    public func launcherPid() -> pid_t? {
+        ourChildren().first(where: Self.isLauncher)
+    }
+
+    private func ourChildren() -> [pid_t] {
         ProcessTable.children(of: pid).filter { ProcessTable.entry($0)?.name.hasPrefix("powa-collector") == true }
+    }
+
+    private static func isLauncher(_ pid: pid_t) -> Bool {
+        ProcessTable.arguments(pid).contains("--launcher")
     }
 
     /// The pid of the live worker named `name`: the last "worker started
@@ -83,7 +98,7 @@ public final class SupervisorProcess: @unchecked Sendable {
     /// Stops it (SIGTERM, then SIGKILL), kills any worker left and removes
     /// its files. For test clean-up: safe to call whatever state it is in.
     public func stop() async {
-        let workers = workerPids()
+        let workers = ourChildren()
         await process.stop()
         for worker in workers where ProcessTable.isAlive(worker) {
             if ProcessTable.entry(worker)?.name.hasPrefix("powa-collector") == true { kill(worker, SIGKILL) }
@@ -119,10 +134,12 @@ public func withCollectorRepository<T>(
 /// workers killed if need be) afterwards whatever happens.
 public func withCollector<T>(
     on repository: PowaRepositoryFixture, dsn: String? = nil, debug: Bool = false, useServerAlias: Bool = false,
-    extra: String = "", _ body: (SupervisorProcess) async throws -> T
+    extra: String = "", environment: [String] = [], _ body: (SupervisorProcess) async throws -> T
 ) async throws -> T {
-    let supervisor = try SupervisorProcess(configuration: SupervisorProcess.configuration(
-        dsn: dsn ?? repository.dsn, debug: debug, useServerAlias: useServerAlias, extra: extra))
+    let supervisor = try SupervisorProcess(
+        configuration: SupervisorProcess.configuration(
+            dsn: dsn ?? repository.dsn, debug: debug, useServerAlias: useServerAlias, extra: extra),
+        environment: environment)
     do {
         await supervisor.waitUntilCollecting()
         let result = try await body(supervisor)

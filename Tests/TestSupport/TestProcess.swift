@@ -20,9 +20,11 @@ public final class TestProcess: @unchecked Sendable {
     private var termination: ChildProcess.Termination?
 
     /// Starts `executable` (argv[0] is its path) in `directory`'s files
-    /// `<name>.out` and `<name>.err`.
+    /// `<name>.out` and `<name>.err`, with `environment` (`NAME=value`
+    /// items) added to the test's own.
     public init(
-        executable: String, arguments: [String], outputIn directory: TemporaryDirectory, name: String
+        executable: String, arguments: [String], environment extraEnvironment: [String] = [],
+        outputIn directory: TemporaryDirectory, name: String
     ) throws {
         stdoutPath = directory.path + "/\(name).out"
         stderrPath = directory.path + "/\(name).err"
@@ -33,10 +35,9 @@ public final class TestProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
 
-
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let environment: [UnsafeMutablePointer<CChar>?] = Self.inheritedEnvironment().map { strdup($0) } + [nil]
+        let environment: [UnsafeMutablePointer<CChar>?] = (Self.inheritedEnvironment() + extraEnvironment).map { strdup($0) } + [nil]
         defer { environment.forEach { free($0) } }
         var child: pid_t = 0
         let status = SpawnAttributes.withCleanSignals { attributes in

@@ -1,7 +1,19 @@
 #ifndef CSYSTEMSHIMS_H
 #define CSYSTEMSHIMS_H
+#include <stddef.h>
+#include <sys/types.h>
 /* Linux calls that Swift's Glibc module does not import (they need
-   _GNU_SOURCE or are variadic). */
+   _GNU_SOURCE, are variadic, or use the CMSG_* macros). */
 int csystemshims_pipe2(int fds[2], int flags);
 int csystemshims_set_parent_death_signal(int signo);
+/* Makes the caller adopt its orphaned descendants (PR_SET_CHILD_SUBREAPER). */
+int csystemshims_set_child_subreaper(void);
+/* One datagram on a SOCK_SEQPACKET socket carrying `count` descriptors
+   (SCM_RIGHTS, at most 4). Returns what sendmsg returns. */
+ssize_t csystemshims_send_with_fds(int socket, const void *bytes, size_t length, const int *fds, int count);
+/* Receives one datagram and up to `capacity` (at most 4) descriptors,
+   close-on-exec; `*received` tells how many came. Descriptors of a
+   truncated control message are closed and `*received` is 0.
+   Returns what recvmsg returns. */
+ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, int *fds, int capacity, int *received);
 #endif

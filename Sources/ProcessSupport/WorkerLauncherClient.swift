@@ -1,0 +1,107 @@
+import CSystemShims
+import Glibc
+import PowaCore
+
+/// The supervisor's end of the worker launcher: a `powa-collector-worker
+/// --launcher` process that forks workers on request.
+///
+/// Why: a worker started with exec relocates libpq's dependencies
+/// (OpenSSL, GnuTLS, Kerberos…) and the Swift runtime on its own, about
+/// 2.4 MB of private memory each. Forked from one launcher that did it
+/// once, workers share those pages copy-on-write. A worker is still the
+/// worker executable's code, with the same pipes, arguments and start line;
+/// the launcher forks twice so that each worker is reparented to the
+/// supervisor (a child subreaper), which reaps it, signals it, and is the
+/// parent its death signal follows, exactly as for a spawned worker.
+public final class WorkerLauncherClient {
+    public let pid: pid_t
+    /// Our end of the SOCK_SEQPACKET pair; the launcher's end is its stdin.
+    private var socket: Int32
+
+    private init(pid: pid_t, socket: Int32) {
+        self.pid = pid
+        self.socket = socket
+    }
+
+    /// Makes this process adopt its orphaned descendants, which the
+    /// launcher's workers become. Without it the launcher cannot be used.
+    public static func adoptOrphans() -> Bool {
+        csystemshims_set_child_subreaper() == 0
+    }
+
+    /// Starts the launcher from `executable` (the worker executable).
+    public static func start(executable: String, supervisorPID: pid_t) throws(SystemError) -> WorkerLauncherClient {
+        var pair: [Int32] = [-1, -1]
+        let type = Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &pair) == 0 else { throw .last("socketpair") }
+        let pid: pid_t
+        do {
+            pid = try PosixSpawn.spawn(
+                executable: executable,
+                arguments: ["powa-collector-worker", "--parent-pid", String(supervisorPID), LauncherReply.launcherFlag]
+            ) { actions in
+                posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            }
+        } catch {
+            FileDescriptorIO.close(pair[0])
+            FileDescriptorIO.close(pair[1])
+            throw error
+        }
+        FileDescriptorIO.close(pair[1])
+        return WorkerLauncherClient(pid: pid, socket: pair[0])
+    }
+
+    /// Asks for one worker; returns it as a spawned one would be. Waits at
+    /// most `timeoutMilliseconds` for the answer: a launcher that does not
+    /// answer is broken, and the caller stops using it.
+    public func startWorker(timeoutMilliseconds: Int32 = 5000) throws(SystemError) -> ChildProcess {
+        guard socket >= 0 else { throw SystemError(call: "worker launcher", errno: EPIPE) }
+        let pipes = try WorkerPipes.make()
+        let reply: LauncherReply
+        do {
+            try DescriptorPassing.send(socket, LauncherReply.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
+            pipes.closeChildEnds()
+            reply = try awaitReply(timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            pipes.closeAll()
+            throw error
+        }
+        switch reply {
+        case .started(let pid):
+            return try pipes.started(pid: pid)
+        case .failed(let errno):
+            FileDescriptorIO.close(pipes.parentStdin)
+            FileDescriptorIO.close(pipes.parentStdout)
+            throw SystemError(call: "fork (worker launcher)", errno: errno)
+        }
+    }
+
+    private func awaitReply(timeoutMilliseconds: Int32) throws(SystemError) -> LauncherReply {
+        var entry = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        let deadline = Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000 + Int64(timeoutMilliseconds)
+        while true {
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            let left = deadline - (Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000)
+            guard left > 0 else { throw SystemError(call: "waiting for the worker launcher", errno: ETIMEDOUT) }
+            if try FileDescriptorIO.poll(&entry, timeoutMilliseconds: Int32(left)) > 0 { break }
+        }
+        switch try DescriptorPassing.receive(socket, maximumDescriptors: 0) {
+        case .endOfFile:
+            throw SystemError(call: "worker launcher", errno: EPIPE)
+        case .message(let bytes, _):
+            guard let reply = LauncherReply.decode(bytes) else {
+                throw SystemError(call: "worker launcher reply", errno: EPROTO)
+            }
+            return reply
+        }
+    }
+
+    /// Closes our end; the launcher exits when it reads end of file.
+    public func close() {
+        FileDescriptorIO.close(socket)
+        socket = -1
+    }
+}

@@ -1,0 +1,97 @@
+import Glibc
+import Logging
+import PowaCore
+import ProcessSupport
+
+/// Starts worker processes: forked by the worker launcher while one runs,
+/// so that they share its loaded libraries, or with posix_spawn otherwise.
+///
+/// The launcher only saves memory; nothing depends on it. When it cannot
+/// start, fails a request or dies, the worker is spawned directly, the
+/// running workers (the supervisor's children either way) go on, and a new
+/// launcher is tried at most every `relaunchInterval` seconds.
+/// POWA_COLLECTOR_NO_LAUNCHER=1 in the environment turns it off.
+final class WorkerSpawner {
+    static let relaunchInterval = 30.0
+    static let disablingVariable = "POWA_COLLECTOR_NO_LAUNCHER"
+
+    private let executable: String
+    private let logger: Logger
+    private let clock: MonotonicClock
+    private let launcherAllowed: Bool
+    private var launcher: WorkerLauncherClient?
+    private var lastLaunchAt: Double?
+
+    init(executable: String, clock: MonotonicClock, logger: Logger) {
+        self.executable = executable
+        self.clock = clock
+        self.logger = logger
+        let disabled = getenv(Self.disablingVariable).map { String(cString: $0) }
+        if disabled.map({ !$0.isEmpty && $0 != "0" }) == true {
+            launcherAllowed = false
+            logger.info("\(Self.disablingVariable) is set: workers are started with posix_spawn")
+        } else if !WorkerLauncherClient.adoptOrphans() {
+            launcherAllowed = false
+            logger.warning("cannot become a child subreaper (errno \(errno)): workers are started with posix_spawn")
+        } else {
+            launcherAllowed = true
+        }
+    }
+
+    /// Starts one worker. Only the supervisor's pid goes on its command
+    /// line; its configuration, passwords included, goes through stdin.
+    func spawn() throws(SystemError) -> ChildProcess {
+        if let launcher = currentLauncher() {
+            do {
+                return try launcher.startWorker()
+            } catch {
+                logger.warning("the worker launcher failed (\(error)); starting this worker with posix_spawn")
+                drop(launcher, signal: SIGKILL)
+            }
+        }
+        return try ChildProcess.spawn(
+            executable: executable, arguments: ["powa-collector-worker", "--parent-pid", String(getpid())])
+    }
+
+    /// Whether `pid`, reaped by the supervisor, was the launcher.
+    func reaped(pid: pid_t, _ termination: WorkerTermination) -> Bool {
+        guard let launcher, launcher.pid == pid else { return false }
+        logger.warning("""
+            the worker launcher (pid \(pid)) ended (\(termination)); running workers go on, \
+            new ones are started with posix_spawn until it is restarted
+            """)
+        launcher.close()
+        self.launcher = nil
+        return true
+    }
+
+    /// At shutdown: the launcher exits when its socket closes.
+    func close() {
+        launcher?.close()
+        launcher = nil
+    }
+
+    private func currentLauncher() -> WorkerLauncherClient? {
+        if let launcher { return launcher }
+        guard launcherAllowed else { return nil }
+        let now = clock.now()
+        if let lastLaunchAt, now - lastLaunchAt < Self.relaunchInterval { return nil }
+        lastLaunchAt = now
+        do {
+            let started = try WorkerLauncherClient.start(executable: executable, supervisorPID: getpid())
+            logger.debug("started the worker launcher (pid \(started.pid))")
+            launcher = started
+            return started
+        } catch {
+            logger.warning("cannot start the worker launcher (\(error)); starting workers with posix_spawn")
+            return nil
+        }
+    }
+
+    /// Stops using a launcher that misbehaved; `reaped` will see it go.
+    private func drop(_ broken: WorkerLauncherClient, signal: Int32) {
+        _ = kill(broken.pid, signal)
+        broken.close()
+        launcher = nil
+    }
+}
