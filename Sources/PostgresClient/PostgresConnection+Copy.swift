@@ -1,4 +1,5 @@
 import CLibPQ
+import Glibc
 
 /// What a streamed COPY moved.
 public struct CopyOutcome: Sendable, Equatable {
@@ -94,8 +95,9 @@ extension PostgresConnection {
         var targetWritable = true
         var targetFailure: PostgresError?
         var buffer: UnsafeMutablePointer<CChar>?
+        var reader = CopySourceReader(origin)
         while true {
-            let length = PQgetCopyData(origin, &buffer, 0)
+            let length = reader.next(&buffer)
             guard length > 0, let row = buffer else { break }
             let count = Int(length)
             if targetWritable {
@@ -200,5 +202,68 @@ extension PostgresConnection {
 
     fileprivate func drainResults(_ handle: OpaquePointer) {
         _ = finishResults(handle)
+    }
+}
+
+/// Reads a COPY's rows from the source, with fewer system calls and
+/// wake-ups than libpq's blocking mode.
+///
+/// libpq's blocking mode polls before every read and wakes up for every
+/// 8 kB the backend sends; each wake-up is a context switch, most of a
+/// snapshot's CPU. This reader reads before polling (the next buffer is
+/// often there already), and paces its waits with `CopyReadPacing`. Over
+/// TLS, where the socket does not show what OpenSSL already decrypted,
+/// reading is left to libpq.
+private struct CopySourceReader: ~Copyable {
+    private let handle: OpaquePointer
+    private let socket: Int32
+    private let ownsReading: Bool
+    private var pacing = CopyReadPacing()
+    private var lowWatermark: Int32 = 1
+
+    init(_ handle: OpaquePointer) {
+        self.handle = handle
+        socket = PQsocket(handle)
+        ownsReading = socket >= 0 && PQsslInUse(handle) == 0
+    }
+
+    deinit {
+        // libpq's own waits have no timeout: a raised mark would hang them.
+        if lowWatermark != 1 { _ = Self.setLowWatermark(socket, 1) }
+    }
+
+    /// PQgetCopyData's answer: a row's length, -1 at the end, -2 on error.
+    mutating func next(_ buffer: inout UnsafeMutablePointer<CChar>?) -> Int32 {
+        guard ownsReading else { return PQgetCopyData(handle, &buffer, 0) }
+        var mayHaveData = true
+        while true {
+            let length = PQgetCopyData(handle, &buffer, 1)
+            if length > 0 { pacing.read(Int(length)) }
+            if length != 0 { return length }
+            if mayHaveData {
+                mayHaveData = false
+            } else {
+                let wait = pacing.nextWait(receiveBufferBytes: Self.receiveBuffer(socket))
+                if wait.lowWatermark != lowWatermark, Self.setLowWatermark(socket, wait.lowWatermark) {
+                    lowWatermark = wait.lowWatermark
+                }
+                var entry = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+                while Glibc.poll(&entry, 1, wait.timeoutMilliseconds) < 0, errno == EINTR {}
+            }
+            // Reads what arrived without blocking. On a broken connection
+            // PQgetCopyData then returns -2 and PQgetResult says why.
+            if PQconsumeInput(handle) == 0 { return PQgetCopyData(handle, &buffer, 1) }
+        }
+    }
+
+    private static func receiveBuffer(_ socket: Int32) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(socket, SOL_SOCKET, SO_RCVBUF, &value, &length) == 0 ? value : 0
+    }
+
+    private static func setLowWatermark(_ socket: Int32, _ bytes: Int32) -> Bool {
+        var value = bytes
+        return setsockopt(socket, SOL_SOCKET, SO_RCVLOWAT, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
     }
 }
