@@ -116,6 +116,15 @@ final class RepositorySession {
         }
     }
 
+    /// Checks backend `senderPID` and sends it `answer` if it is permitted,
+    /// `denied` otherwise, in one statement; returns whether it was.
+    func answerIfPermitted(senderPID: Int32, channel: String, answer: String, denied: String) throws(PostgresError) -> Bool {
+        let statement = SenderPermissionQuery.answerIfPermitted(
+            senderPID: senderPID, serverVersionNum: connection.serverVersion, powaVersion: powaVersion,
+            powaSchema: powaSchema, channel: channel, answer: answer, denied: denied)
+        return SenderPermissionQuery.isPermitted(try connection.execute(statement.text, statement.parameters).rows.map(\.values))
+    }
+
     /// Sends one answer. The channel travels as a `pg_notify` parameter:
     /// whatever a hostile request named it, it cannot change the statement.
     func answer(channel: String, payload: String) throws(PostgresError) {

@@ -21,6 +21,11 @@ extension Supervisor {
             reloadConfigurationFile()
         case .answerNotification(let channel, let payload):
             answer(channel: channel, payload: payload)
+        case .answerNotificationIfPermitted(let channel, let senderPID, let payload, let deniedPayload, let refusal):
+            answerIfPermitted(
+                channel: channel, senderPID: senderPID, payload: payload, deniedPayload: deniedPayload, refusal: refusal)
+        case .checkSenderPermission(let payload, let senderPID):
+            checkSenderPermission(payload: payload, senderPID: senderPID)
         case .setDebugLogging(let debug):
             StderrLogHandler.configure(debug: debug)
         case .log(let level, let message, let worker):

@@ -21,6 +21,8 @@ final class Supervisor {
     private let spawner: WorkerSpawner
 
     private var repository: RepositorySession?
+    /// Senders checked in the batch of notifications being processed.
+    private var senderPermissions: [Int32: Bool] = [:]
     /// Live worker processes by pid, until reaped.
     private var workers: [pid_t: WorkerChannel] = [:]
 
@@ -228,10 +230,10 @@ final class Supervisor {
         feed(.repositoryConnectionLost(reason: reason))
     }
 
-    /// Reads every pending notification, checks each sender and hands the
-    /// requests to the machine, whose answers go out at once. Statements run
-    /// meanwhile can pull more notifications into libpq's buffer, so the
-    /// loop drains again until nothing is left.
+    /// Reads every pending notification and hands the requests to the
+    /// machine, whose answers go out at once. Statements run meanwhile can
+    /// pull more notifications into libpq's buffer, so the loop drains
+    /// again until nothing is left.
     private func processNotifications() {
         while let session = repository {
             let notifications: [PostgresNotification]
@@ -242,27 +244,53 @@ final class Supervisor {
                 return
             }
             if notifications.isEmpty { return }
-            var permissions: [Int32: Bool] = [:]
+            // A sender checked once is not checked again in the same batch.
+            senderPermissions = [:]
             for notification in notifications where notification.channel == RepositorySession.channel {
-                let permitted: Bool
-                if let known = permissions[notification.senderPID] {
-                    permitted = known
+                if let known = senderPermissions[notification.senderPID] {
+                    feed(.notificationReceived(payload: notification.payload, senderPermitted: known))
                 } else {
-                    let check = session.isPermitted(senderPID: notification.senderPID)
-                    if let error = check.error {
-                        if error.isConnectionBroken {
-                            repositoryLost(error.description)
-                            return
-                        }
-                        logger.warning("cannot check the permission of backend \(notification.senderPID): \(error)")
-                    }
-                    permitted = check.permitted
-                    permissions[notification.senderPID] = permitted
+                    feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
                 }
-                feed(.notificationReceived(payload: notification.payload, senderPermitted: permitted))
                 if repository !== session || exitCode != nil { return }
             }
         }
+    }
+
+    func checkSenderPermission(payload: String, senderPID: Int32) {
+        guard let repository else { return }
+        let check = repository.isPermitted(senderPID: senderPID)
+        if let error = check.error {
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+                return
+            }
+            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
+        }
+        senderPermissions[senderPID] = check.permitted
+        feed(.notificationReceived(payload: payload, senderPermitted: check.permitted))
+    }
+
+    func answerIfPermitted(channel: String, senderPID: Int32, payload: String, deniedPayload: String, refusal: String) {
+        guard let repository else { return }
+        let permitted: Bool
+        do {
+            permitted = try repository.answerIfPermitted(
+                senderPID: senderPID, channel: channel, answer: payload, denied: deniedPayload)
+        } catch {
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+                return
+            }
+            // A failed check means "not permitted", as with a separate check.
+            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
+            senderPermissions[senderPID] = false
+            logger.warning("\(refusal)")
+            answer(channel: channel, payload: deniedPayload)
+            return
+        }
+        senderPermissions[senderPID] = permitted
+        if !permitted { logger.warning("\(refusal)") }
     }
 
     func answer(channel: String, payload: String) {

@@ -177,6 +177,10 @@ import TestSupport
                 }
                 #expect(supervisor.logLines(containing: "reloading the configuration").isEmpty)
                 #expect(supervisor.logLines(containing: "forced snapshot requested").isEmpty)
+                // Whether checked apart or with its answer, each refusal is logged.
+                for command in ["WORKERS_STATUS", "RELOAD", "FORCE_SNAPSHOT", "REFRESH_DB_CAT", "NOPE"] {
+                    #expect(supervisor.logLines(containing: "refused \(command): the sender is not permitted").count == 1)
+                }
             }
         }
     }

@@ -19,31 +19,60 @@ public enum SenderPermissionQuery {
     public static func statement(
         senderPID: Int32, serverVersionNum: Int, powaVersion: PowaVersion, powaSchema: String
     ) -> SQLStatement {
+        let check = condition(
+            senderPID: senderPID, serverVersionNum: serverVersionNum, powaVersion: powaVersion,
+            powaSchema: powaSchema, firstParameter: 1)
+        return SQLStatement(check.text, parameters: check.parameters)
+    }
+
+    /// Checks the sender and answers it in one statement, one round trip
+    /// instead of two: `pg_notify(channel, permitted ? answer : denied)`.
+    /// Returns one row whose only column says whether the sender was
+    /// permitted (read it with `isPermitted`).
+    public static func answerIfPermitted(
+        senderPID: Int32, serverVersionNum: Int, powaVersion: PowaVersion, powaSchema: String,
+        channel: String, answer: String, denied: String
+    ) -> SQLStatement {
+        let check = condition(
+            senderPID: senderPID, serverVersionNum: serverVersionNum, powaVersion: powaVersion,
+            powaSchema: powaSchema, firstParameter: 4)
+        return SQLStatement(
+            "SELECT c.permitted, pg_catalog.pg_notify($1, CASE WHEN c.permitted THEN $2 ELSE $3 END)"
+                + " FROM (SELECT COALESCE((\(check.text)), false) AS permitted) c",
+            parameters: [channel, answer, denied] + check.parameters)
+    }
+
+    /// The check as one boolean query whose parameters are numbered from
+    /// `firstParameter`.
+    private static func condition(
+        senderPID: Int32, serverVersionNum: Int, powaVersion: PowaVersion, powaSchema: String, firstParameter: Int
+    ) -> (text: String, parameters: [String?]) {
         let predefinedRoles = serverVersionNum >= 140000 ? [postgresRole] : []
         let pid = String(senderPID)
+        let p = (0..<3).map { "$\(firstParameter + $0)" }
         if powaVersion.major >= 5 {
-            return SQLStatement(
+            return (
                 "WITH s(v) AS ("
-                    + " SELECT pg_catalog.unnest($1::text[])"
+                    + " SELECT pg_catalog.unnest(\(p[0])::text[])"
                     + " UNION ALL"
-                    + " SELECT rolname::text FROM \(powaSchema).powa_roles WHERE powa_role = ANY ($2::text[])"
+                    + " SELECT rolname::text FROM \(powaSchema).powa_roles WHERE powa_role = ANY (\(p[1])::text[])"
                     + ") SELECT pg_catalog.bool_or(pg_catalog.pg_has_role(a.usesysid, s.v, 'USAGE'))"
-                    + " FROM pg_catalog.pg_stat_activity a CROSS JOIN s WHERE a.pid = $3",
-                parameters: [TextArrayLiteral.encode(predefinedRoles), TextArrayLiteral.encode(powaRoles), pid])
+                    + " FROM pg_catalog.pg_stat_activity a CROSS JOIN s WHERE a.pid = \(p[2])",
+                [TextArrayLiteral.encode(predefinedRoles), TextArrayLiteral.encode(powaRoles), pid])
         }
         if !predefinedRoles.isEmpty {
-            return SQLStatement(
+            return (
                 "SELECT pg_catalog.bool_or(pg_catalog.pg_has_role(a.usesysid, s.v, 'USAGE'))"
                     + " FROM pg_catalog.pg_stat_activity a"
-                    + " CROSS JOIN pg_catalog.unnest($1::text[]) AS s(v) WHERE a.pid = $2",
-                parameters: [TextArrayLiteral.encode(predefinedRoles), pid])
+                    + " CROSS JOIN pg_catalog.unnest(\(p[0])::text[]) AS s(v) WHERE a.pid = \(p[1])",
+                [TextArrayLiteral.encode(predefinedRoles), pid])
         }
         // Neither predefined roles nor PoWA 5 roles: whoever may write
         // PoWA's data may ask the collector.
-        return SQLStatement(
-            "SELECT pg_catalog.has_table_privilege(a.usesysid, $1, 'INSERT')"
-                + " FROM pg_catalog.pg_stat_activity a WHERE a.pid = $2",
-            parameters: ["\(powaSchema).powa_statements", pid])
+        return (
+            "SELECT pg_catalog.has_table_privilege(a.usesysid, \(p[0]), 'INSERT')"
+                + " FROM pg_catalog.pg_stat_activity a WHERE a.pid = \(p[1])",
+            ["\(powaSchema).powa_statements", pid])
     }
 
     /// Reads the query's result: permitted only on a single `true`.

@@ -26,6 +26,15 @@ public enum SupervisorAction: Equatable, Sendable {
     /// values, so that no quoting is needed). Both are already checked:
     /// the channel is usable and the payload is under the size limit.
     case answerNotification(channel: String, payload: String)
+    /// Check whether backend `senderPID` may ask the collector anything,
+    /// and in the same statement send `payload` on `channel` if it may,
+    /// `deniedPayload` if not (then log `refusal` as a warning). A failed
+    /// check counts as "not permitted".
+    case answerNotificationIfPermitted(
+        channel: String, senderPID: Int32, payload: String, deniedPayload: String, refusal: String)
+    /// Check whether backend `senderPID` may ask the collector anything;
+    /// report `notificationReceived(payload:senderPermitted:)`.
+    case checkSenderPermission(payload: String, senderPID: Int32)
 
     /// Log at debug level (true) or info level (false) from now on.
     case setDebugLogging(Bool)

@@ -45,6 +45,12 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// to "may the role of the sending backend (its pid came with the
     /// notification) ask things of the collector?", found with SQL.
     case notificationReceived(payload: String, senderPermitted: Bool)
+    /// A NOTIFY on `powa_collector` whose sender is not checked yet. A
+    /// request that only asks for an answer gets one that is sent only if
+    /// the sender is permitted (`answerNotificationIfPermitted`, check and
+    /// answer in one round trip); any other is handed back for the check
+    /// (`checkSenderPermission`), then comes as `notificationReceived`.
+    case notificationFromUncheckedSender(payload: String, senderPID: Int32)
 
     /// Time passed: report it when `now` reaches `nextDeadline`. Reporting
     /// it more often is harmless.

@@ -86,6 +86,8 @@ public struct SupervisorStateMachine: Sendable {
         case .signalReceived(let signal): signalReceived(signal, now: now)
         case .notificationReceived(let payload, let permitted):
             notificationReceived(NotifyRequest(payload: payload), senderPermitted: permitted, now: now)
+        case .notificationFromUncheckedSender(let payload, let senderPID):
+            notificationFromUncheckedSender(payload: payload, senderPID: senderPID, now: now)
         case .tick: tick(now: now)
         }
         followUp()
@@ -506,18 +508,74 @@ public struct SupervisorStateMachine: Sendable {
 
     // MARK: - Notifications
 
-    private mutating func notificationReceived(_ request: NotifyRequest, senderPermitted: Bool, now: Double) {
-        var channel = request.responseChannel
+    /// A request whose only effect is its answer (WORKERS_STATUS, an
+    /// unknown or malformed command, anything while shutting down) is
+    /// answered at once, the answer sent only if the sender is permitted;
+    /// any other waits for the sender's check.
+    private mutating func notificationFromUncheckedSender(payload: String, senderPID: Int32, now: Double) {
+        let request = NotifyRequest(payload: payload)
+        guard let channel = request.responseChannel, NotifyRequest.isUsableChannel(channel),
+              let (status, data) = answerOnly(to: request, now: now),
+              let answer = NotifyAnswer(command: request.command, status: status, data: data).payload,
+              let denied = NotifyAnswer(command: request.command, status: .error, data: Self.permissionDenied).payload
+        else {
+            actions.append(.checkSenderPermission(payload: payload, senderPID: senderPID))
+            return
+        }
+        logReceived(request, on: channel)
+        actions.append(.answerNotificationIfPermitted(
+            channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
+            refusal: Self.refusal(of: request)))
+    }
+
+    /// The answer to `request` when answering is all it takes, else nil.
+    private func answerOnly(to request: NotifyRequest, now: Double) -> (NotifyAnswerStatus, String)? {
+        switch request.parsedCommand {
+        case .failure(let error):
+            return (.error, error.reason)
+        case .success(.unknown):
+            return (.unknown, Self.unknownCommand)
+        case .success(.workersStatus(let scope)):
+            return (.ok, workersStatusJSON(scope, now: now))
+        case .success:
+            return isShuttingDown ? (.error, Self.shuttingDown) : nil
+        }
+    }
+
+    static let permissionDenied = "Permission denied"
+    static let unknownCommand = "unknown command, ignored"
+    static let shuttingDown = "the collector is shutting down"
+
+    static func refusal(of request: NotifyRequest) -> String {
+        "refused \(shortened(request.command)): the sender is not permitted"
+    }
+
+    private mutating func logReceived(_ request: NotifyRequest, on channel: String?) {
         log(.debug, "received \(Self.shortened(request.command)) on channel \(Self.shortened(channel ?? "-"))"
             + " with \(request.arguments.count) argument\(request.arguments.count == 1 ? "" : "s")")
+    }
+
+    private func workersStatusJSON(_ scope: NotifyCommand.WorkersStatusScope, now: Double) -> String {
+        var statuses = workersStatus(now: now)
+        switch scope {
+        case .allServers: break
+        case .server(let srvid): statuses = statuses.filter { $0.key == srvid }
+        case .noServer: statuses = [:]
+        }
+        return WorkersStatusJSON.encode(statuses)
+    }
+
+    private mutating func notificationReceived(_ request: NotifyRequest, senderPermitted: Bool, now: Double) {
+        var channel = request.responseChannel
+        logReceived(request, on: channel)
         if let unusable = channel, !NotifyRequest.isUsableChannel(unusable) {
             log(.warning, "cannot answer \(Self.shortened(request.command)) on channel "
                 + "\"\(Self.shortened(unusable))\": not a valid channel name")
             channel = nil
         }
         guard senderPermitted else {
-            log(.warning, "refused \(Self.shortened(request.command)): the sender is not permitted")
-            answer(request, on: channel, .error, "Permission denied")
+            log(.warning, Self.refusal(of: request))
+            answer(request, on: channel, .error, Self.permissionDenied)
             return
         }
         let command: NotifyCommand
@@ -529,24 +587,18 @@ public struct SupervisorStateMachine: Sendable {
             command = parsed
         }
         if isShuttingDown, command != .unknown, !command.isWorkersStatus {
-            answer(request, on: channel, .error, "the collector is shutting down")
+            answer(request, on: channel, .error, Self.shuttingDown)
             return
         }
         switch command {
         case .unknown:
-            answer(request, on: channel, .unknown, "unknown command, ignored")
+            answer(request, on: channel, .unknown, Self.unknownCommand)
         case .reload:
             reloadRequested = true
             answer(request, on: channel, .ok, "OK")
         case .workersStatus(let scope):
             guard channel != nil else { return }  // nothing to do without an answer
-            var statuses = workersStatus(now: now)
-            switch scope {
-            case .allServers: break
-            case .server(let srvid): statuses = statuses.filter { $0.key == srvid }
-            case .noServer: statuses = [:]
-            }
-            answer(request, on: channel, .ok, WorkersStatusJSON.encode(statuses))
+            answer(request, on: channel, .ok, workersStatusJSON(scope, now: now))
         case .forceSnapshot(let srvid):
             let (status, data) = forceSnapshot(srvid: srvid, now: now)
             answer(request, on: channel, status, data)

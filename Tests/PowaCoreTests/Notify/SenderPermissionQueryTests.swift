@@ -42,6 +42,23 @@ import Testing
         #expect(statement.parameters == [#""pow""a".powa_statements"#, "77"])
     }
 
+    /// The combined statement numbers the check's parameters after the
+    /// channel and the two payloads, which travel as values too.
+    @Test(arguments: [(150_018, 5), (140_000, 4), (130_004, 4)])
+    func answerIfPermittedKeepsEveryValueAParameter(serverVersionNum: Int, powaMajor: Int) {
+        let version = powaMajor == 5 ? Self.powa5 : Self.powa4
+        let check = SenderPermissionQuery.statement(
+            senderPID: 9, serverVersionNum: serverVersionNum, powaVersion: version, powaSchema: "public")
+        let combined = SenderPermissionQuery.answerIfPermitted(
+            senderPID: 9, serverVersionNum: serverVersionNum, powaVersion: version, powaSchema: "public",
+            channel: "c'h", answer: "WORKERS_STATUS OK {}", denied: "WORKERS_STATUS ERROR Permission denied")
+        #expect(combined.parameters == ["c'h", "WORKERS_STATUS OK {}", "WORKERS_STATUS ERROR Permission denied"] + check.parameters)
+        #expect(combined.text.contains("pg_notify($1, CASE WHEN c.permitted THEN $2 ELSE $3 END)"))
+        for index in 1...combined.parameters.count { #expect(combined.text.contains("$\(index)")) }
+        #expect(!combined.text.contains("$\(combined.parameters.count + 1)"))
+        #expect(!combined.text.contains("c'h"))
+    }
+
     @Test func onlyASingleTrueMeansPermitted() {
         #expect(SenderPermissionQuery.isPermitted([["t"]]))
         #expect(!SenderPermissionQuery.isPermitted([["f"]]))

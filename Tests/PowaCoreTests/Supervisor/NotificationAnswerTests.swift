@@ -41,6 +41,37 @@ import Testing
         #expect(actions.count(.reloadConfigurationFile) == 0)
     }
 
+    /// WORKERS_STATUS changes nothing: its answer goes out with the
+    /// sender's check, in one round trip, whatever the check says.
+    @Test func aStatusRequestIsAnsweredTogetherWithItsCheck() throws {
+        var harness = SupervisorHarness()
+        harness.startRunning([.sample(1)])
+        let actions = harness.send(.notificationFromUncheckedSender(payload: "WORKERS_STATUS chan", senderPID: 77))
+        let conditional = actions.compactMap { action -> (String, Int32, String, String, String)? in
+            if case .answerNotificationIfPermitted(let channel, let pid, let answer, let denied, let refusal) = action {
+                (channel, pid, answer, denied, refusal)
+            } else { nil }
+        }
+        try #require(conditional.count == 1)
+        #expect(conditional[0].0 == "chan")
+        #expect(conditional[0].1 == 77)
+        #expect(try Self.statusJSON(conditional[0].2) == ["1": "starting"])
+        #expect(conditional[0].3 == "WORKERS_STATUS ERROR Permission denied")
+        #expect(conditional[0].4 == "refused WORKERS_STATUS: the sender is not permitted")
+        #expect(!actions.contains { if case .checkSenderPermission = $0 { true } else { false } })
+        #expect(actions.allAnswers.isEmpty, "nothing goes out unconditionally")
+    }
+
+    /// A request that does something waits for the check: nothing happens
+    /// before it.
+    @Test(arguments: ["RELOAD chan", "FORCE_SNAPSHOT chan 1", "REFRESH_DB_CAT chan 1 0", "WORKERS_STATUS -"])
+    func aRequestThatActsIsCheckedFirst(payload: String) {
+        var harness = SupervisorHarness()
+        harness.startRunning([.sample(1)])
+        let actions = harness.send(.notificationFromUncheckedSender(payload: payload, senderPID: 77))
+        #expect(actions == [.checkSenderPermission(payload: payload, senderPID: 77)])
+    }
+
     @Test func senderWithoutPermissionAndWithoutChannelGetsNothingDone() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])

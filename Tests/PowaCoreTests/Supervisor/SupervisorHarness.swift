@@ -81,9 +81,24 @@ struct SupervisorHarness {
         return actions
     }
 
-    /// A notification from a permitted sender.
+    /// A notification, handled as the supervisor does: handed over
+    /// unchecked, checked when the machine asks for it, and conditional
+    /// answers resolved into what the repository sends (and the refusal the
+    /// supervisor logs) for a sender that is `permitted` or not.
     mutating func notify(_ payload: String, permitted: Bool = true) -> [SupervisorAction] {
-        send(.notificationReceived(payload: payload, senderPermitted: permitted))
+        var resolved: [SupervisorAction] = []
+        for action in send(.notificationFromUncheckedSender(payload: payload, senderPID: 4242)) {
+            switch action {
+            case .checkSenderPermission(let checked, 4242):
+                resolved += send(.notificationReceived(payload: checked, senderPermitted: permitted))
+            case .answerNotificationIfPermitted(let channel, 4242, let answer, let denied, let refusal):
+                resolved.append(.answerNotification(channel: channel, payload: permitted ? answer : denied))
+                if !permitted { resolved.append(.log(.warning, refusal, worker: nil)) }
+            default:
+                resolved.append(action)
+            }
+        }
+        return resolved
     }
 
     /// The payloads answered on `channel`.
