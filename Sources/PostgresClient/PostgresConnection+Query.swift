@@ -16,6 +16,27 @@ extension PostgresConnection {
         return try consume(result)
     }
 
+    /// Parses and plans `sql` once as the named statement `name`, for
+    /// `executePrepared`: a statement run on every request then costs the
+    /// server its execution only.
+    public func prepare(_ name: String, _ sql: String) throws(PostgresError) {
+        let handle = try requireHandle()
+        _ = try consume(PQprepare(handle, name, sql, 0, nil))
+    }
+
+    /// Runs the statement `prepare` named `name` with text parameters.
+    @discardableResult
+    public func executePrepared(_ name: String, _ parameters: [String?]) throws(PostgresError) -> QueryResult {
+        let handle = try requireHandle()
+        let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) }
+        let result = pointers.withUnsafeBufferPointer { buffer in
+            PQexecPrepared(handle, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
     /// Runs one or several statements without parameters (`PQexec`): for
     /// `SET`, `SAVEPOINT` and the like, and for SQL the repository itself
     /// provides (`query_cleanup`).

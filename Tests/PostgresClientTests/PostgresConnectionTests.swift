@@ -34,6 +34,19 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test func aPreparedStatementRunsWithNewValuesEachTime() throws {
+        try withDatabase { (_, connection) throws in
+            try connection.prepare("add_one", "SELECT $1::int + 1 AS n, $2::text AS t")
+            #expect(try connection.executePrepared("add_one", ["41", "a"]).first?["n"] == "42")
+            #expect(try connection.executePrepared("add_one", ["-1", nil]).first?["t"] == nil)
+            let duplicate = #expect(throws: PostgresError.self) { try connection.prepare("add_one", "SELECT 1") }
+            #expect(duplicate?.sqlState == "42P05")
+            let unknown = #expect(throws: PostgresError.self) { try connection.executePrepared("nope", []) }
+            #expect(unknown?.sqlState == "26000")
+            #expect(try connection.execute("SELECT 1").first?[0] == "1", "the connection stays usable")
+        }
+    }
+
     @Test func commandStatusAndAffectedRows() throws {
         try withDatabase { (_, connection) throws in
             try connection.executeSimple("CREATE TABLE t (v text)")
