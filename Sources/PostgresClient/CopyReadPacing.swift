@@ -45,9 +45,9 @@ public struct CopyReadPacing: Sendable, Equatable {
     }
 
     /// The wait before the next read, judged on what the reader got since
-    /// the previous one.
-    public mutating func nextWait(receiveBufferBytes: Int32) -> Wait {
+    /// the previous one. The buffer size is read only for a batch.
+    public mutating func nextWait(receiveBufferBytes: @autoclosure () -> Int32) -> Wait {
         defer { bytesSinceWait = 0 }
-        return bytesSinceWait >= Self.streamingBytes ? Self.batched(receiveBufferBytes: receiveBufferBytes) : Self.anyByte
+        return bytesSinceWait >= Self.streamingBytes ? Self.batched(receiveBufferBytes: receiveBufferBytes()) : Self.anyByte
     }
 }

@@ -211,25 +211,22 @@ extension PostgresConnection {
 /// libpq's blocking mode polls before every read and wakes up for every
 /// 8 kB the backend sends; each wake-up is a context switch, most of a
 /// snapshot's CPU. This reader reads before polling (the next buffer is
-/// often there already), and paces its waits with `CopyReadPacing`. Over
-/// TLS, where the socket does not show what OpenSSL already decrypted,
-/// reading is left to libpq.
-private struct CopySourceReader: ~Copyable {
+/// often there already), and paces its waits with `CopyReadPacing`. The
+/// socket's SO_RCVLOWAT is raised only for the reader's own poll and put
+/// back right after: libpq's waits have no timeout, and one on a raised
+/// mark would hang for an answer smaller than the mark. Over TLS, where
+/// the socket does not show what OpenSSL already decrypted, reading is
+/// left to libpq.
+private struct CopySourceReader {
     private let handle: OpaquePointer
     private let socket: Int32
     private let ownsReading: Bool
     private var pacing = CopyReadPacing()
-    private var lowWatermark: Int32 = 1
 
     init(_ handle: OpaquePointer) {
         self.handle = handle
         socket = PQsocket(handle)
         ownsReading = socket >= 0 && PQsslInUse(handle) == 0
-    }
-
-    deinit {
-        // libpq's own waits have no timeout: a raised mark would hang them.
-        if lowWatermark != 1 { _ = Self.setLowWatermark(socket, 1) }
     }
 
     /// PQgetCopyData's answer: a row's length, -1 at the end, -2 on error.
@@ -243,17 +240,22 @@ private struct CopySourceReader: ~Copyable {
             if mayHaveData {
                 mayHaveData = false
             } else {
-                let wait = pacing.nextWait(receiveBufferBytes: Self.receiveBuffer(socket))
-                if wait.lowWatermark != lowWatermark, Self.setLowWatermark(socket, wait.lowWatermark) {
-                    lowWatermark = wait.lowWatermark
-                }
-                var entry = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-                while Glibc.poll(&entry, 1, wait.timeoutMilliseconds) < 0, errno == EINTR {}
+                let socket = socket
+                wait(pacing.nextWait(receiveBufferBytes: Self.receiveBuffer(socket)))
             }
             // Reads what arrived without blocking. On a broken connection
             // PQgetCopyData then returns -2 and PQgetResult says why.
             if PQconsumeInput(handle) == 0 { return PQgetCopyData(handle, &buffer, 1) }
         }
+    }
+
+    private func wait(_ wait: CopyReadPacing.Wait) {
+        let raised = wait.lowWatermark > 1 && setLowWatermark(wait.lowWatermark)
+        var entry = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        // Unraised, the bounded wait would only spin: wait for any byte.
+        let timeout = raised ? wait.timeoutMilliseconds : -1
+        while Glibc.poll(&entry, 1, timeout) < 0, errno == EINTR {}
+        if raised { _ = setLowWatermark(1) }
     }
 
     private static func receiveBuffer(_ socket: Int32) -> Int32 {
@@ -262,7 +264,7 @@ private struct CopySourceReader: ~Copyable {
         return getsockopt(socket, SOL_SOCKET, SO_RCVBUF, &value, &length) == 0 ? value : 0
     }
 
-    private static func setLowWatermark(_ socket: Int32, _ bytes: Int32) -> Bool {
+    private func setLowWatermark(_ bytes: Int32) -> Bool {
         var value = bytes
         return setsockopt(socket, SOL_SOCKET, SO_RCVLOWAT, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
     }
