@@ -512,7 +512,8 @@ def main():
                    help="workers: our workers started directly, without the supervisor")
     p.add_argument("--collectors", default="ours,reference")
     p.add_argument("--phases", default="floor,single,many,rtt,stream,restart")
-    p.add_argument("--window-single", type=float, default=60)
+    p.add_argument("--window-single", type=float, default=120,
+                   help="seconds of the 1-server window: its CPU figure needs about 24 snapshots to be stable")
     p.add_argument("--frequency-single", type=int, default=5)
     p.add_argument("--servers", type=int, default=20)
     p.add_argument("--window-many", type=float, default=60)
