@@ -1,4 +1,6 @@
+import FoundationEssentials
 import Glibc
+import Synchronization
 import PostgresClient
 import Testing
 import TestSupport
@@ -206,6 +208,40 @@ struct PostgresConnectionTests {
                     + " FROM sink").first?.values
             #expect(outcome.rows == 300)
             #expect(copied == expected)
+        }
+    }
+
+    /// The reader's raised SO_RCVLOWAT must never outlive its own poll:
+    /// libpq's waits have no timeout, and a small answer after a big stream
+    /// would hang below the mark. Here the NOTICE makes the backend flush the
+    /// end of the COPY at once, and the statement's own end comes 0.3 s later,
+    /// alone. (Before the fix this hung every time; the soak had caught it.)
+    /// A watchdog shuts the socket down after 10 s so that a regression fails
+    /// instead of hanging the suite.
+    @Test func aSmallAnswerAfterABigStreamIsNotLeftWaiting() throws {
+        try withDatabase { (_, connection) throws in
+            let other = try cluster.connect(database: "postgres")
+            try connection.executeSimple("CREATE TABLE sink (id int, filler text, pause text)")
+            let done = Mutex(false)
+            let socket = other.socket
+            DelayedAction(milliseconds: 10_000) {
+                done.withLock { finished in if !finished { _ = shutdown(socket, Int32(SHUT_RDWR)) } }
+            }.start()
+            defer {
+                done.withLock { $0 = true }
+                other.close()
+            }
+            let started = Date.now
+            let outcome = try connection.copy(
+                from: other,
+                // Large rows come fast enough to fill each batch, so the
+                // stream ends while the reader waits on a raised mark.
+                sourceSQL: "COPY (SELECT g, repeat('x', 8000), NULL FROM generate_series(1, 3000) g) TO STDOUT;"
+                    + " DO $$BEGIN RAISE NOTICE 'flushes the COPY'; PERFORM pg_catalog.pg_sleep(0.3); END$$",
+                targetSQL: "COPY sink FROM STDIN")
+            #expect(outcome.rows == 3_000)
+            #expect(Date.now.timeIntervalSince(started) < 9, "the copy waited for the watchdog")
+            #expect(try other.execute("SELECT 1").first?[0] == "1")
         }
     }
 
