@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import PowaCore
 import Testing
 import TestSupport
@@ -56,6 +57,37 @@ struct WorkerInputTests {
         #expect(ProcessTable.entry(worker.pid)?.nice == min(own + 5, 19))
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)
+    }
+
+    /// Started without `--parent-pid`, a worker does not die with the
+    /// thread that started it: the kernel's parent-death signal follows
+    /// that thread, not the process, and a test runner's threads come and go.
+    @Test func aWorkerOutlivesTheThreadThatStartedIt() throws {
+        final class Handoff: @unchecked Sendable { var worker: WorkerProcess? }
+        let handoff = Handoff()
+        let started = Mutex(false)
+        DelayedAction(milliseconds: 0) {
+            handoff.worker = try? WorkerProcess()
+            started.withLock { $0 = true }
+            usleep(300_000)  // long enough for the worker to be up, then the thread ends
+        }.start()
+        let deadline = Monotonic.now() + 5
+        while !started.withLock({ $0 }), Monotonic.now() < deadline { usleep(10_000) }
+        let worker = try #require(started.withLock { $0 } ? handoff.worker : nil)
+        try worker.send(.start(Self.unreachable))
+        usleep(800_000)  // the starting thread has ended by now
+        #expect(worker.waitForExit(timeout: 0.5) == nil, "log:\n\(worker.log)")
+        try worker.send(.stop)
+        #expect(worker.waitForExit(timeout: 3) == .exited(0))
+    }
+
+    /// The harness itself: writing to a worker that died throws (EPIPE)
+    /// instead of killing the test runner with SIGPIPE.
+    @Test func writingToADeadWorkerFailsTheWriteOnly() throws {
+        let worker = try WorkerProcess()
+        kill(worker.pid, SIGKILL)
+        #expect(worker.waitForExit(timeout: 3) == .signaled(SIGKILL))
+        #expect(throws: (any Error).self) { try worker.send(.stop) }
     }
 
     @Test func endOfStdinStopsTheWorker() throws {

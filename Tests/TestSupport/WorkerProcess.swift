@@ -20,6 +20,9 @@ public final class WorkerProcess {
     public var pid: pid_t { child.pid }
 
     public init(arguments: [String] = []) throws {
+        // Writing to a worker that died must fail the test, not kill the
+        // test runner with SIGPIPE (and orphan every other test's processes).
+        SignalPipe.ignoreBrokenPipes()
         stderrPath = "/tmp/powa-worker-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         let executable = BuiltProducts.worker
         child = try ChildProcess.spawn(
