@@ -180,6 +180,15 @@ class Soak:
                 return self.servers[(host, port)]
         return None
 
+    def descriptors(self, pid):
+        """The supervisor's descriptors by kind, without the worker
+        launcher's socket: killed by the soak, the launcher comes back only
+        with the next worker started 30 s or more after the last launch."""
+        fds = b.open_descriptors(pid) or {}
+        if any(b.is_worker_launcher(p) for p in b.children_of(pid)) and fds.get("socket"):
+            fds["socket"] -= 1
+        return fds
+
     def our_worker_processes(self):
         found = []
         for entry in os.listdir("/proc"):
@@ -271,6 +280,20 @@ class Soak:
         self.faults.add("kill mid-snapshot" if mid else "kill", at, end,
                         [srvid] if srvid else list(self.servers.values()), f"pid {victim}")
         say(f"SIGKILL worker {victim} (server {srvid}){' during its snapshot' if mid else ''}")
+
+    def kill_launcher(self, pid):
+        """SIGKILL the worker launcher: workers must not notice, and those
+        started afterwards come from posix_spawn or a new launcher."""
+        launchers = [p for p in b.children_of(pid) if b.is_worker_launcher(p)]
+        if not launchers:
+            return
+        at = time.time()
+        try:
+            os.kill(launchers[0], signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        self.faults.add("kill launcher", at, at, [], f"pid {launchers[0]}")
+        say(f"SIGKILL worker launcher {launchers[0]}")
 
     def restart_repository(self):
         at = time.time()
@@ -364,14 +387,14 @@ class Soak:
             time.sleep(0.5)
         client.close()
         self.started = time.time()
-        baseline_fds = b.open_descriptors(pid)
+        baseline_fds = self.descriptors(pid)
         say(f"warm-up done; supervisor descriptors {baseline_fds}")
 
         watcher = StatusWatcher(self.repo, self.dbname, self.faults)
         watcher.start()
         settle = 3 * args.frequency + 10
         end_faults = self.started + args.minutes * 60
-        weights = [("kill", 45), ("hostile", 30), ("remote", 15), ("repository", 10)]
+        weights = [("kill", 45), ("hostile", 30), ("remote", 15), ("repository", 10), ("launcher", 5)]
         next_tmp_check = 0
         while time.time() < end_faults:
             if not self.collector.alive():
@@ -387,6 +410,8 @@ class Soak:
                 self.hostile_notifies()
             elif kind == "remote":
                 self.stop_start_remote()
+            elif kind == "launcher":
+                self.kill_launcher(pid)
             else:
                 self.restart_repository()
         say(f"faults over; letting every server settle for {settle} s")
@@ -425,8 +450,9 @@ class Soak:
         self.check("one worker per server, no zombie, no orphan",
                    len(workers) == len(srvids) and not zombies and not orphans,
                    f"{len(workers)} workers, zombies {zombies}, orphans {orphans}")
-        fds = b.open_descriptors(pid)
-        self.check("supervisor's open descriptors as at the start", fds == baseline_fds,
+        fds = self.descriptors(pid)
+        self.check("supervisor's open descriptors as at the start (besides the launcher's socket)",
+                   fds == baseline_fds,
                    f"start {baseline_fds}, end {fds}")
         self.check("every status request answered", not watcher.unanswered and watcher.sent > 0,
                    f"{watcher.answered}/{watcher.sent} answered; back to answering "
@@ -460,7 +486,8 @@ class Soak:
         self.check_gaps(conn, srvids)
         conn.close()
         counts = {k: self.faults.count(k) for k in
-                  ("kill", "kill mid-snapshot", "repository restart", "remote stop/start", "hostile NOTIFY")}
+                  ("kill", "kill mid-snapshot", "kill launcher", "repository restart", "remote stop/start",
+                   "hostile NOTIFY")}
         say(f"faults: {counts}")
         say(f"collector log: {self.collector.log_path}")
 
