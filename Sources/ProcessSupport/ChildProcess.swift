@@ -31,6 +31,7 @@ public struct ChildProcess: Sendable {
             pipes.closeAll()
             throw error
         }
+        pipes.closeChildEnds()
         return try pipes.started(pid: pid)
     }
 

@@ -58,35 +58,33 @@ public final class WorkerLauncherClient {
     public func startWorker(timeoutMilliseconds: Int32 = 5000) throws(SystemError) -> ChildProcess {
         guard socket >= 0 else { throw SystemError(call: "worker launcher", errno: EPIPE) }
         let pipes = try WorkerPipes.make()
+        // The launcher holds its own copies of the child ends once sent.
+        defer { pipes.closeChildEnds() }
         let reply: LauncherReply
         do {
             try DescriptorPassing.send(socket, LauncherReply.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
-            pipes.closeChildEnds()
             reply = try awaitReply(timeoutMilliseconds: timeoutMilliseconds)
         } catch {
-            pipes.closeAll()
+            pipes.closeParentEnds()
             throw error
         }
         switch reply {
         case .started(let pid):
             return try pipes.started(pid: pid)
         case .failed(let errno):
-            FileDescriptorIO.close(pipes.parentStdin)
-            FileDescriptorIO.close(pipes.parentStdout)
+            pipes.closeParentEnds()
             throw SystemError(call: "fork (worker launcher)", errno: errno)
         }
     }
 
     private func awaitReply(timeoutMilliseconds: Int32) throws(SystemError) -> LauncherReply {
         var entry = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
-        var clock = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &clock)
-        let deadline = Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000 + Int64(timeoutMilliseconds)
+        let deadline = SystemClock.now() + Double(timeoutMilliseconds) / 1000
         while true {
-            clock_gettime(CLOCK_MONOTONIC, &clock)
-            let left = deadline - (Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000)
+            // A signal interrupts poll (it then returns 0): wait for what is left.
+            let left = Int32(((deadline - SystemClock.now()) * 1000).rounded(.up))
             guard left > 0 else { throw SystemError(call: "waiting for the worker launcher", errno: ETIMEDOUT) }
-            if try FileDescriptorIO.poll(&entry, timeoutMilliseconds: Int32(left)) > 0 { break }
+            if try FileDescriptorIO.poll(&entry, timeoutMilliseconds: left) > 0 { break }
         }
         switch try DescriptorPassing.receive(socket, maximumDescriptors: 0) {
         case .endOfFile:

@@ -35,22 +35,25 @@ public struct WorkerPipes: Sendable {
         FileDescriptorIO.close(childStdout)
     }
 
-    public func closeAll() {
-        closeChildEnds()
+    /// When the child will never exist, or failed to start.
+    public func closeParentEnds() {
         FileDescriptorIO.close(parentStdin)
         FileDescriptorIO.close(parentStdout)
     }
 
-    /// The started child as the supervisor sees it: our ends, non-blocking.
-    /// Closes the child ends, which only the child needs now.
-    public func started(pid: pid_t) throws(SystemError) -> ChildProcess {
+    public func closeAll() {
         closeChildEnds()
+        closeParentEnds()
+    }
+
+    /// The started child as the supervisor sees it: our ends, non-blocking.
+    /// The child ends are the caller's to close (each exactly once).
+    public func started(pid: pid_t) throws(SystemError) -> ChildProcess {
         do {
             try FileDescriptorIO.setNonBlocking(parentStdin)
             try FileDescriptorIO.setNonBlocking(parentStdout)
         } catch {
-            FileDescriptorIO.close(parentStdin)
-            FileDescriptorIO.close(parentStdout)
+            closeParentEnds()
             throw error
         }
         return ChildProcess(pid: pid, stdinFD: parentStdin, stdoutFD: parentStdout)

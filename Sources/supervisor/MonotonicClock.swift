@@ -1,4 +1,4 @@
-import Glibc
+import ProcessSupport
 
 /// The state machine's clock: seconds on `CLOCK_MONOTONIC` since the
 /// supervisor started. Monotonic so that a wall-clock step (NTP, DST, an
@@ -10,9 +10,5 @@ struct MonotonicClock {
 
     func now() -> Double { Self.raw() - origin }
 
-    private static func raw() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
+    private static func raw() -> Double { SystemClock.now() }
 }

@@ -149,7 +149,7 @@ final class Supervisor {
             let termination = WorkerTermination(exit)
             guard var worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
-                _ = spawner.reaped(pid: pid, termination)
+                spawner.reaped(pid: pid, termination)
                 continue
             }
             let lastWords = worker.readAvailable(maximumReads: 64)

@@ -46,23 +46,23 @@ final class WorkerSpawner {
                 return try launcher.startWorker()
             } catch {
                 logger.warning("the worker launcher failed (\(error)); starting this worker with posix_spawn")
-                drop(launcher, signal: SIGKILL)
+                drop(launcher)
             }
         }
         return try ChildProcess.spawn(
             executable: executable, arguments: ["powa-collector-worker", "--parent-pid", String(getpid())])
     }
 
-    /// Whether `pid`, reaped by the supervisor, was the launcher.
-    func reaped(pid: pid_t, _ termination: WorkerTermination) -> Bool {
-        guard let launcher, launcher.pid == pid else { return false }
+    /// A child that was not a worker was reaped: the launcher, or nothing
+    /// of ours to know about.
+    func reaped(pid: pid_t, _ termination: WorkerTermination) {
+        guard let launcher, launcher.pid == pid else { return }
         logger.warning("""
             the worker launcher (pid \(pid)) ended (\(termination)); running workers go on, \
             new ones are started with posix_spawn until it is restarted
             """)
         launcher.close()
         self.launcher = nil
-        return true
     }
 
     /// At shutdown: the launcher exits when its socket closes.
@@ -89,8 +89,8 @@ final class WorkerSpawner {
     }
 
     /// Stops using a launcher that misbehaved; `reaped` will see it go.
-    private func drop(_ broken: WorkerLauncherClient, signal: Int32) {
-        _ = kill(broken.pid, signal)
+    private func drop(_ broken: WorkerLauncherClient) {
+        _ = kill(broken.pid, SIGKILL)
         broken.close()
         launcher = nil
     }

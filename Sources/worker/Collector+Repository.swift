@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import ProcessSupport
 
 /// Repository work outside of a snapshot: reading the last snapshot time,
 /// recording errors, saving versions.
@@ -40,7 +41,7 @@ extension Collector {
         }
         guard let epoch = epoch ?? nil else { return nil }
         logger.debug("Retrieved last snapshot time: \(epoch)")
-        return Clock.now() - (Clock.wallNow() - epoch)
+        return SystemClock.now() - (SystemClock.wallNow() - epoch)
     }
 
     /// Stores `errors` in `powa_snapshot_metas.errors`, replacing the last

@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import ProcessSupport
 
 /// Why a snapshot ended before its commit.
 enum SnapshotAbort: Error {
@@ -15,7 +16,7 @@ enum SnapshotAbort: Error {
 extension Collector {
     /// Takes one snapshot; returns true when it committed.
     func takeSnapshot(_ start: SnapshotStart) -> Bool {
-        let wallStart = Clock.wallNow()
+        let wallStart = SystemClock.wallNow()
         mailbox.beginSnapshot()
         reporter.update {
             $0.snapshotRunning = true
@@ -24,7 +25,7 @@ extension Collector {
         var committed = false
         var errors: [String] = []
         defer {
-            let duration = Clock.wallNow() - wallStart
+            let duration = SystemClock.wallNow() - wallStart
             reporter.update {
                 $0.snapshotRunning = false
                 $0.lastSnapshotDuration = duration

@@ -63,24 +63,24 @@ final class Collector: @unchecked Sendable {
         if mailbox.isStopping { return }
         let last = readLastSnapshotTime()
         schedule = SnapshotSchedule(
-            frequency: Double(config.frequency), lastSnapshot: last, now: Clock.now(), using: &generator)
+            frequency: Double(config.frequency), lastSnapshot: last, now: SystemClock.now(), using: &generator)
 
         while !mailbox.isStopping {
             for command in mailbox.takeCommands() { apply(command) }
             if mailbox.isStopping { break }
-            if let due = deferredForcedSnapshot, Clock.now() >= due {
+            if let due = deferredForcedSnapshot, SystemClock.now() >= due {
                 deferredForcedSnapshot = nil
                 requestForcedSnapshot()
             }
-            if let start = schedule!.poll(now: Clock.now()) {
+            if let start = schedule!.poll(now: SystemClock.now()) {
                 let committed = takeSnapshot(start)
                 schedule!.snapshotFinished(
-                    now: Clock.now(), unconsumedCatalogRefresh: committed ? nil : start.catalogRefresh)
+                    now: SystemClock.now(), unconsumedCatalogRefresh: committed ? nil : start.catalogRefresh)
                 continue
             }
-            var wake = schedule!.nextWakeUp(now: Clock.now()) ?? (Clock.now() + 1)
+            var wake = schedule!.nextWakeUp(now: SystemClock.now()) ?? (SystemClock.now() + 1)
             if let due = deferredForcedSnapshot { wake = min(wake, due) }
-            mailbox.wait(seconds: wake - Clock.now())
+            mailbox.wait(seconds: wake - SystemClock.now())
         }
     }
 
@@ -95,7 +95,7 @@ final class Collector: @unchecked Sendable {
                 StderrLogHandler.configure(threadName: new.name, debug: new.debug)
             }
             if new.frequency != config.frequency {
-                schedule?.changeFrequency(to: Double(new.frequency), now: Clock.now(), using: &generator)
+                schedule?.changeFrequency(to: Double(new.frequency), now: SystemClock.now(), using: &generator)
             }
             config = new
             if reconnect || remote == nil {
@@ -117,12 +117,12 @@ final class Collector: @unchecked Sendable {
 
     func requestForcedSnapshot() {
         do {
-            try schedule?.requestForcedSnapshot(now: Clock.now())
+            try schedule?.requestForcedSnapshot(now: SystemClock.now())
             logger.debug("Forced snapshot queued")
         } catch {
             if case .tooSoon(let elapsed) = error {
                 let wait = SnapshotSchedule.minimumForceInterval - elapsed
-                deferredForcedSnapshot = Clock.now() + wait
+                deferredForcedSnapshot = SystemClock.now() + wait
                 logger.info("Forced snapshot deferred by \(Int(wait.rounded(.up))) s: \(error)")
             } else {
                 logger.info("Forced snapshot refused: \(error)")

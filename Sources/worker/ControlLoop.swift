@@ -24,10 +24,10 @@ struct ControlLoop {
     static let cancelGrace = 5.0
 
     mutating func run() -> Never {
-        var nextHeartbeat = Clock.now()
+        var nextHeartbeat = SystemClock.now()
         var budgetAction = 0  // 0: none yet, 1: cancelled, 2: sockets shut down
         while true {
-            let now = Clock.now()
+            let now = SystemClock.now()
             if now >= nextHeartbeat {
                 reporter.heartbeat()
                 nextHeartbeat = now + WorkerMessage.heartbeatInterval
@@ -38,7 +38,7 @@ struct ControlLoop {
                 pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0),
             ]
-            let timeout = Int32(max(0, min(nextHeartbeat - Clock.now(), 1)) * 1000) + 1
+            let timeout = Int32(max(0, min(nextHeartbeat - SystemClock.now(), 1)) * 1000) + 1
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
 
             if entries[1].revents != 0 {
@@ -51,7 +51,7 @@ struct ControlLoop {
             // A snapshot past its budget: cancel, then cut the connections.
             let status = reporter.status
             if status.snapshotRunning, let start = status.lastSnapshotStart {
-                let elapsed = Clock.wallNow() - start
+                let elapsed = SystemClock.wallNow() - start
                 if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 0 {
                     logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it")
                     mailbox.cancelInFlight()
@@ -118,8 +118,8 @@ struct ControlLoop {
         logger.info("Stopping worker (\(reason))")
         reporter.update { $0.status = WorkerStatusText.stopping }
         mailbox.requestStop()
-        let deadline = Clock.now() + Self.stopGrace
-        while !mailbox.isFinished, Clock.now() < deadline {
+        let deadline = SystemClock.now() + Self.stopGrace
+        while !mailbox.isFinished, SystemClock.now() < deadline {
             usleep(20_000)
         }
         if !mailbox.isFinished {
@@ -128,20 +128,5 @@ struct ControlLoop {
         }
         logger.info("stopped")
         exit(0)
-    }
-}
-
-/// Monotonic and wall clocks as seconds.
-enum Clock {
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
-    static func wallNow() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }

@@ -117,11 +117,7 @@ public final class TestProcess: @unchecked Sendable {
 
 /// Seconds on the monotonic clock, for test deadlines.
 public enum Monotonic {
-    public static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
+    public static func now() -> Double { SystemClock.now() }
 }
 
 /// Polls `condition` every `interval` seconds until it holds or `timeout`
