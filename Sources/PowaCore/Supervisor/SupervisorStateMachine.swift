@@ -585,6 +585,7 @@ public struct SupervisorStateMachine: Sendable {
         while !pending.isEmpty {
             let srvid = pending.removeFirst()
             if let worker = workers[srvid], case .running(let running) = worker.process {
+                log(.debug, "snapshot slot granted to the next in line", worker: worker.name)
                 actions.append(.sendToWorker(pid: running.pid, .slotGranted))
             } else {
                 pending += slots.release(srvid, now: MonotonicInstant(seconds: now))
