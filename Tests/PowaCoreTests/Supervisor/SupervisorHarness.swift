@@ -99,6 +99,11 @@ struct SupervisorHarness {
         for pid in pids.values { _ = send(.workerMessage(pid: pid, .heartbeat)) }
     }
 
+    /// Every worker but `srvid`'s sends a heartbeat.
+    mutating func heartbeatAllBut(_ srvid: Int) {
+        for (id, pid) in pids where id != srvid { _ = send(.workerMessage(pid: pid, .heartbeat)) }
+    }
+
     /// Moves the clock second by second with heartbeats from every worker,
     /// as healthy workers do; returns everything the machine said.
     mutating func runHealthily(for seconds: Int) -> [SupervisorAction] {
