@@ -79,6 +79,13 @@ final class Supervisor {
     }
 
     private func waitAndDispatch() {
+        // Requests that libpq read while a statement ran (an answer, a
+        // permission check, a reload's server list, a reconnection's LISTEN)
+        // are in its buffer, not on the socket: poll() would not see them.
+        while let session = repository, session.mayHoldBufferedNotifications, exitCode == nil {
+            processNotifications()
+        }
+        if exitCode != nil { return }
         var entries = [pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0)]
         var sources: [Source] = [.signals]
         if let repository, repository.socket >= 0 {
