@@ -113,35 +113,6 @@ import TestSupport
         }
     }
 
-    @Test func aThousandStatusRequestsAreAllAnswered() async throws {
-        try await withCollectorRepository(powaMajor: 4) { repository in
-            try await Self.quietServer(repository) { supervisor, client, srvid in
-                let expected = #"WORKERS_STATUS OK {"\#(srvid)": "running"}"#
-                // One after the other, each waited for as powa-web does.
-                let channel = NotifyClient.randomChannel()
-                try client.listen(channel)
-                var answered = 0
-                for _ in 0..<1000 {
-                    try client.send("WORKERS_STATUS \(channel) \(srvid)")
-                    if try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 3) == expected { answered += 1 }
-                }
-                #expect(answered == 1000)
-                // All at once.
-                let burst = NotifyClient.randomChannel()
-                try client.listen(burst)
-                for _ in 0..<1000 { try client.send("WORKERS_STATUS \(burst) \(srvid)") }
-                var answers: [String] = []
-                _ = try await eventually(timeout: 20, interval: 0) {
-                    answers += try await client.drain(channel: burst, timeout: 0.1)
-                    return answers.count >= 1000
-                }
-                #expect(answers.count == 1000)
-                #expect(answers.allSatisfy { $0 == expected })
-                #expect(supervisor.process.exitStatus() == nil)
-            }
-        }
-    }
-
     /// The answer's channel is a `pg_notify` value: a name crafted to close
     /// the quotes of `NOTIFY "…"` (the reference's way) only names a
     /// strange channel, which gets its answer.
