@@ -30,7 +30,7 @@ import TestSupport
         try await withCollectorRepository(powaMajor: 4) { repository in
             try await Self.quietServer(repository) { supervisor, client, srvid in
                 let id = String(srvid)
-                let running = #"{"\#(id)": "running"}"#
+                let running = #"{"\#(id)":"running"}"#
                 let exact: [(String, [String], String)] = [
                     ("RELOAD", [], "RELOAD OK OK"),
                     ("WORKERS_STATUS", [], "WORKERS_STATUS OK \(running)"),
@@ -104,7 +104,7 @@ import TestSupport
                 try client.listen(channel)
                 try client.send("WORKERS_STATUS \(channel)")
                 #expect(try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 5)
-                    == #"WORKERS_STATUS OK {"\#(srvid)": "running"}"#)
+                    == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
                 #expect(try await client.workersStatus(srvid) == [String(srvid): "running"])
                 #expect(supervisor.process.exitStatus() == nil)
                 #expect(supervisor.logLines(containing: "connection to the repository").isEmpty, "\(supervisor.logTail())")
@@ -128,7 +128,7 @@ import TestSupport
                     try client.listen(channel)
                     try client.send("WORKERS_STATUS \(channel) \(srvid)")
                     let answer = try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 3)
-                    #expect(answer == #"WORKERS_STATUS OK {"\#(srvid)": "running"}"#, "on \(channel)")
+                    #expect(answer == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#, "on \(channel)")
                     let exists = try repository.admin.execute("SELECT to_regclass($1) IS NOT NULL", [table]).first?[0]
                     #expect(exists == "f", "\(table) was created")
                 }
@@ -171,7 +171,7 @@ import TestSupport
             try await Self.quietServer(repository) { supervisor, _, srvid in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database, user: member)
                 defer { client.connection.close() }
-                #expect(try await client.request("WORKERS_STATUS", [String(srvid)]) == #"WORKERS_STATUS OK {"\#(srvid)": "running"}"#)
+                #expect(try await client.request("WORKERS_STATUS", [String(srvid)]) == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
             }
         }
     }

@@ -536,7 +536,7 @@ public struct SupervisorStateMachine: Sendable {
         case .success(.unknown):
             return (.unknown, Self.unknownCommand)
         case .success(.workersStatus(let scope)):
-            return (.ok, workersStatusJSON(scope, now: now))
+            return workersStatusAnswer(scope, now: now)
         case .success:
             return isShuttingDown ? (.error, Self.shuttingDown) : nil
         }
@@ -555,14 +555,16 @@ public struct SupervisorStateMachine: Sendable {
             + " with \(request.arguments.count) argument\(request.arguments.count == 1 ? "" : "s")")
     }
 
-    private func workersStatusJSON(_ scope: NotifyCommand.WorkersStatusScope, now: Double) -> String {
+    private func workersStatusAnswer(
+        _ scope: NotifyCommand.WorkersStatusScope, now: Double
+    ) -> (status: NotifyAnswerStatus, data: String) {
         var statuses = workersStatus(now: now)
         switch scope {
         case .allServers: break
         case .server(let srvid): statuses = statuses.filter { $0.key == srvid }
         case .noServer: statuses = [:]
         }
-        return WorkersStatusJSON.encode(statuses)
+        return WorkersStatusAnswer.answer(statuses)
     }
 
     private mutating func notificationReceived(_ request: NotifyRequest, senderPermitted: Bool, now: Double) {
@@ -598,7 +600,8 @@ public struct SupervisorStateMachine: Sendable {
             answer(request, on: channel, .ok, "OK")
         case .workersStatus(let scope):
             guard channel != nil else { return }  // nothing to do without an answer
-            answer(request, on: channel, .ok, workersStatusJSON(scope, now: now))
+            let (status, data) = workersStatusAnswer(scope, now: now)
+            answer(request, on: channel, status, data)
         case .forceSnapshot(let srvid):
             let (status, data) = forceSnapshot(srvid: srvid, now: now)
             answer(request, on: channel, status, data)
