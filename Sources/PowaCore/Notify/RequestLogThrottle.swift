@@ -84,8 +84,14 @@ public struct RequestLogThrottle: Equatable, Sendable {
     }
 
     /// When `flush` next has a summary to give, or nil when none is pending.
+    /// Read on every event, so it allocates nothing (the kinds are few).
     public var nextSummaryDue: Double? {
-        windows.values.filter { $0.suppressed > 0 }.map { $0.openedAt + interval }.min()
+        var due: Double?
+        for window in windows.values where window.suppressed > 0 {
+            let end = window.openedAt + interval
+            if due.map({ end < $0 }) ?? true { due = end }
+        }
+        return due
     }
 
     /// `KIND: N more in the last S s (backend P: n, …, K other senders: m)`.
