@@ -24,7 +24,7 @@ enum CollectorThread {
         pthread_attr_destroy(&attributes)
         guard created == 0 else {
             logger.critical("Cannot start the collector thread (error \(created))")
-            exit(1)
+            WorkerExit.now(1)
         }
         pthread_detach(thread)
     }
