@@ -53,7 +53,7 @@ struct LauncherForkSafetyTests {
         // the remotes' sessions.
         let dsn = repository.dsn + "?target_session_attrs=any"
         let environment = load.environment + ["PGTARGETSESSIONATTRS=read-only"]
-        var stops = 0, kills = 0
+        var stops = 0, kills = 0, workerStops = 0
         for round in 0..<Self.rounds {
             let supervisor = try SupervisorProcess(
                 configuration: SupervisorProcess.configuration(dsn: dsn, useServerAlias: true),
@@ -68,7 +68,8 @@ struct LauncherForkSafetyTests {
                 while Monotonic.now() < end {
                     try await Task.sleep(nanoseconds: UInt64.random(in: 100_000_000...900_000_000))
                     guard let victim = supervisor.workerPids().randomElement() else { continue }
-                    if Bool.random() || Bool.random() {
+                    // Two stops for one kill, at random moments.
+                    if (stops + kills) % 3 != 2 {
                         kill(victim, SIGTERM)
                         stops += 1
                     } else {
@@ -86,14 +87,15 @@ struct LauncherForkSafetyTests {
                     let lines = log.split(separator: "\n").filter { $0.contains(evidence) }
                     #expect(lines.isEmpty, "round \(round): \(evidence):\n\(lines.prefix(5).joined(separator: "\n"))")
                 }
-                #expect(supervisor.logLines(containing: "Stopping worker (").count >= Self.servers, "\(supervisor.logTail())")
+                workerStops += supervisor.logLines(containing: "Stopping worker (").count
             } catch {
                 await supervisor.stop()
                 throw error
             }
             await supervisor.stop()
         }
-        #expect(stops + kills > 0)
-        print("fork safety: \(Self.rounds) collector stops, \(stops) worker SIGTERMs, \(kills) worker SIGKILLs")
+        // The stop path ran (a worker in its restart delay has nothing to stop).
+        #expect(workerStops > 0 && kills > 0)
+        print("fork safety: \(Self.rounds) collector stops, \(stops) worker SIGTERMs, \(kills) worker SIGKILLs, \(workerStops) worker stops")
     }
 }
