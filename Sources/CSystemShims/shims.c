@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <malloc.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,4 +100,19 @@ size_t csystemshims_malloc_fill_holes(void) {
     malloc_trim(0);
     for (size_t size = (size_t)64 << 10; size >= 32; size /= 2) taken += take_holes_of(size - 2 * sizeof(size_t), 1 << 16);
     return taken;
+}
+
+int csystemshims_release_unused_stack(void) {
+    pthread_attr_t attributes;
+    void *low;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return -1;
+    int got = pthread_attr_getstack(&attributes, &low, &size);
+    pthread_attr_destroy(&attributes);
+    if (got != 0) return -1;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)low + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - 8192) & ~(page - 1);
+    if (end <= start) return 0;
+    return madvise((void *)start, end - start, MADV_DONTNEED);
 }

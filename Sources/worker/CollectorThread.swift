@@ -86,6 +86,7 @@ final class Collector: @unchecked Sendable {
             }
             if worked {
                 WorkerMemory.releaseFreePages()
+                WorkerMemory.releaseUnusedStack()
                 worked = false
             }
             var wake = schedule!.nextWakeUp(now: SystemClock.now()) ?? (SystemClock.now() + 1)

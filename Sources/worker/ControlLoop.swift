@@ -70,7 +70,7 @@ struct ControlLoop {
     private mutating func readCommands() {
         let outcome: FileDescriptorIO.ReadOutcome
         do {
-            outcome = try FileDescriptorIO.read(0)
+            outcome = try FileDescriptorIO.read(0, maximum: WorkerMemory.stdinReadSize)
         } catch {
             stop(reason: "stdin failed: \(error)")
         }

@@ -9,6 +9,11 @@ import CSystemShims
 /// stays private and dirty), pages freed after a snapshot but kept by the
 /// allocator, and thread stacks.
 enum WorkerMemory {
+    /// Bytes read from stdin at a time. Commands are short lines (a longer
+    /// one is assembled across reads), and a larger buffer, zero-filled on
+    /// each read, dirtied 16 heap pages for a line of a hundred bytes.
+    static let stdinReadSize = 4096
+
     /// One malloc arena for every thread of the process. Call before any
     /// thread starts: glibc fixes the number of arenas when the second
     /// thread first allocates. Two threads that mostly wait do not contend.
@@ -29,5 +34,11 @@ enum WorkerMemory {
     /// snapshot, whose result sets and COPY buffers are freed by then).
     static func releaseFreePages() {
         _ = csystemshims_malloc_trim()
+    }
+
+    /// On the collector thread, while it waits: gives back the stack pages
+    /// that connecting and snapshotting touched deep below where it waits.
+    static func releaseUnusedStack() {
+        _ = csystemshims_release_unused_stack()
     }
 }

@@ -26,4 +26,9 @@ int csystemshims_malloc_trim(void);
    allocations come from fresh pages at the top; costs a few tens of kB of
    the top once. Returns how many bytes it took. */
 size_t csystemshims_malloc_fill_holes(void);
+/* Gives back to the kernel the pages of the calling thread's stack more
+   than 8 kB below the caller's frame: pages a deeper call touched once
+   and that would stay dirty. Not for the main thread. Returns what
+   madvise returns (0 when there is nothing to give back). */
+int csystemshims_release_unused_stack(void);
 #endif
