@@ -43,6 +43,44 @@ enum LauncherPrewarm {
             time: .init(year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0, millisecond: 0),
             threadName: config.name, level: .info, message: "\(config.srvid) \(SystemClock.now())")
         Logger(label: "powa-collector-worker").debug("prewarmed")
+        planSnapshots(srvid: config.srvid, name: config.name)
         WorkerMemory.sealLauncherHeap()
+    }
+
+    /// The pure planning of a snapshot and of a version update, on made-up
+    /// rows, for both PoWA majors: the types a snapshot instantiates.
+    private static func planSnapshots(srvid: Int, name: String) {
+        var generator = SystemRandomNumberGenerator()
+        var schedule = SnapshotSchedule(frequency: 300, lastSnapshot: nil, now: 0, using: &generator)
+        _ = schedule.nextWakeUp(now: 0)
+        _ = schedule.poll(now: 1_000)
+        schedule.snapshotFinished(now: 1_001)
+        let quote: (String) -> String = { "\"\($0)\"" }
+        for text in ["4.1.4", "5.0.2"] {
+            guard let version = try? PowaVersion.validated(extversion: text, on: .repository) else { continue }
+            try? PowaVersion.checkCompatible(repository: version, remote: version)
+            let sql = RepositorySQL(version: version, powaSchema: "public", quoteIdentifier: quote)
+            _ = sql.globalDatasources(srvid: srvid)
+            _ = sql.databaseModules(srvid: srvid, serverVersionNum: 150_000)
+            _ = sql.catalogs(srvid: srvid, serverVersionNum: 150_000, forceRefresh: false)
+            _ = sql.lastSnapshotTime(srvid: srvid)
+            _ = sql.takeSnapshot(srvid: srvid)
+            _ = sql.appendErrors(srvid: srvid, errors: ["-"])
+            _ = sql.extensionVersions(srvid: srvid)
+            _ = VersionSavePlan.steps(
+                sql: sql, srvid: srvid, serverVersion: "15.0", recorded: [ExtensionVersionRow(extname: "powa", version: text)],
+                remoteVersions: ["powa": text, "hypopg": "1.3.1"], hypopgAvailableVersion: "1.3.1")
+            let datasource = DatasourceRow(
+                name: "pg_stat_statements", external: false, querySource: "SELECT 1", queryCleanup: "SELECT 1",
+                functionName: "powa_statements_src", requiredExtension: "pg_stat_statements")
+            _ = SnapshotPlan.datasourceSteps(
+                srvid: srvid, serverName: name, datasources: [datasource, try? DatasourceRow(row: [])].compactMap { $0 },
+                remoteSchemas: ["powa": "public"], repositorySchemas: ["powa": "public"], quoteIdentifier: quote)
+            _ = SnapshotPlan.perDatabasePlan(
+                srvid: srvid, remoteDatabases: ["powa"],
+                databaseModules: [DbModuleRow(dbModule: "pg_stat_user_tables", querySource: "SELECT 1", tmpTable: "t", dbnames: nil)],
+                catalogs: [CatalogRow(catname: "pg_class", querySource: "SELECT 1", tmpTable: "t", excludedDbnames: [])],
+                catalogRefresh: nil, remoteNow: "2026-01-01 00:00:00+00", quoteLiteral: quote)
+        }
     }
 }
