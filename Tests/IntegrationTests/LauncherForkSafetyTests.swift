@@ -12,8 +12,8 @@ import TestSupport
 /// thread was still inside libkrb5.
 @Suite(.enabled(if: TestEnvironment.isAvailable && TestEnvironment.script != nil))
 struct LauncherForkSafetyTests {
-    static let servers = 6
-    static let rounds = 4
+    static let servers = 4
+    static let rounds = 3
     /// Seconds of random stops and kills in each collector's life.
     static let faultWindow = 8.0
     /// Each server is a list of hosts that libpq, told to want a read-only
