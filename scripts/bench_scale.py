@@ -551,6 +551,7 @@ def phase_table(phase, o, r, args):
         r.get("snapshots"), "d")
     add(f"servers with a snapshot (of {phase.servers})", "", o.get("servers_collected"),
         r.get("servers_collected"), "d")
+    add("s from start until every server had a snapshot", "", o.get("warmup_s"), r.get("warmup_s"), ".1f")
     pct("intervals within 1% of the frequency", "within", "within_1pct")
     add(f"p99 interval, s (frequency {phase.frequency})", "", o.get("p99_interval_s"), r.get("p99_interval_s"), ".2f")
     add("max interval, s", "", o.get("max_interval_s"), r.get("max_interval_s"), ".2f")
