@@ -415,7 +415,7 @@ def run_phase(args, phase, kind, repo, remote, workload):
         if len(srvids) != phase.servers:
             raise SystemExit(f"bench-scale: registered {len(srvids)} servers, not {phase.servers}")
         # powa_register_server starts each server's coalesce_seq at 1 or so.
-        initial_seq = scalar(run.conn, "SELECT sum(coalesce_seq) FROM powa_snapshot_metas WHERE srvid > 0")
+        initial_seq = int(scalar(run.conn, "SELECT sum(coalesce_seq) FROM powa_snapshot_metas WHERE srvid > 0"))
         say(f"{phase.name}, {kind}: {len(srvids)} servers registered; starting")
         run.collector.start(run.repo.uri(run.dbname))
         started = time.monotonic()
@@ -473,7 +473,7 @@ def run_phase(args, phase, kind, repo, remote, workload):
                 if srvid in last:
                     intervals.append(ts - last[srvid])
             last[srvid] = ts
-        committed = scalar(run.conn, "SELECT sum(coalesce_seq) FROM powa_snapshot_metas WHERE srvid > 0") \
+        committed = int(scalar(run.conn, "SELECT sum(coalesce_seq) FROM powa_snapshot_metas WHERE srvid > 0")) \
             - initial_seq
         within = [i for i in intervals if abs(i - phase.frequency) <= 0.01 * phase.frequency]
         events = log_events(run.collector.log_path) if kind == "ours" else {}
