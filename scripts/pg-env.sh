@@ -12,6 +12,7 @@
 #
 # Usage:
 #   pg-env.sh install                        apt packages + cached PoWA 5.0 and 5.3 trees (idempotent)
+#   pg-env.sh install-powa-web               cached virtual environments with powa-web 5.3.1 and 4.1.4
 #   pg-env.sh up DIR                         six clusters in DIR, writes DIR/env.sh
 #   pg-env.sh create-cluster DIR KIND NAME   one more cluster, prints its port
 #   pg-env.sh ctl DIR NAME start|stop|restart|kill
@@ -45,13 +46,22 @@ readonly POWA53_DEB_PACKAGE=postgresql-18-powa
 readonly POWA53_DEB_VERSION=5.3.0-1
 readonly POWA53_DEB_PG_MAJOR=18
 readonly POWA53_RECIPE=1
+# powa-web, the UI, for the tests that drive it over HTTP: one virtual
+# environment per version, each with the versions of its dependencies tested
+# here. 5.3.1 declares `psycopg2`, which would build from source: its
+# dependencies are named one by one and powa-web is installed --no-deps.
+readonly POWA_WEB_PYTHON=/usr/bin/python3
+readonly POWA_WEB53_VENV="$CACHE_DIR/powa-web-5.3.1"
+readonly POWA_WEB53_PACKAGES=(psycopg2-binary==2.9.13 tornado==6.6.1)
+readonly POWA_WEB41_VENV="$CACHE_DIR/powa-web-4.1.4"
+readonly POWA_WEB41_PACKAGES=(psycopg2-binary==2.9.13 tornado==6.6.1 sqlalchemy==1.3.24)
 
 readonly APT_PACKAGES=(
     postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR libpq-dev pkg-config
     postgresql-$PG_MAJOR-powa postgresql-$PG_MAJOR-pg-qualstats
     postgresql-$PG_MAJOR-pg-stat-kcache postgresql-$PG_MAJOR-hypopg
     postgresql-$PG_MAJOR-pg-wait-sampling postgresql-$PG_MAJOR-pg-track-settings
-    postgresql-server-dev-$PG_MAJOR make gcc tar gzip util-linux
+    postgresql-server-dev-$PG_MAJOR make gcc tar gzip util-linux python3 python3-venv
 )
 # Packages whose versions end up inside the relocated PoWA 5 tree.
 readonly POWA5_INPUT_PACKAGES=(
@@ -373,6 +383,42 @@ cmd_install() {
     exec 9>&-
 }
 
+# One virtual environment at VENV with PACKAGES and then powa-web==VERSION
+# (--no-deps), unless a complete one is there already.
+install_powa_web_venv() {
+    local venv=$1 version=$2
+    shift 2
+    local wanted
+    wanted=$(printf '%s\n' "$@" "powa-web==$version")
+    if [[ -x $venv/bin/powa-web && -f $venv/.complete && $(cat "$venv/.complete") == "$wanted" ]]; then
+        return 0
+    fi
+    log "installing powa-web $version in $venv"
+    rm -rf "$venv"
+    local logfile="$CACHE_DIR/pip.log"
+    if ! { "$POWA_WEB_PYTHON" -m venv "$venv" &&
+           "$venv/bin/pip" install -q --disable-pip-version-check "$@" &&
+           "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "powa-web==$version"; } >"$logfile" 2>&1; then
+        tail -n 30 "$logfile" >&2
+        rm -rf "$venv"
+        die "installing powa-web $version failed (log: $logfile)"
+    fi
+    printf '%s\n' "$wanted" >"$venv/.complete"
+}
+
+cmd_install_powa_web() {
+    (($# == 0)) || usage
+    [[ $(id -u) == 0 ]] || die "install-powa-web must run as root"
+    mkdir -p "$CACHE_DIR"
+    chmod 755 "$CACHE_DIR"
+    exec 9>"$CACHE_DIR/.lock"
+    flock 9
+    [[ -x $POWA_WEB_PYTHON ]] || die "no $POWA_WEB_PYTHON (run: $SELF install)"
+    install_powa_web_venv "$POWA_WEB53_VENV" 5.3.1 "${POWA_WEB53_PACKAGES[@]}"
+    install_powa_web_venv "$POWA_WEB41_VENV" 4.1.4 "${POWA_WEB41_PACKAGES[@]}"
+    exec 9>&-
+}
+
 # --------------------------------------------------------------- clusters --
 
 as_postgres() {
@@ -628,6 +674,14 @@ write_env_file() {
         printf 'export POWA53_REPO_PORT=%s\n' "$(cat "$dir/powa53-repo/port")"
         printf 'export POWA53_REMOTE_PORT=%s\n' "$(cat "$dir/powa53-remote/port")"
         printf 'export POWA53_VERSION=%s\n' "$(cat "$dir/powa53-repo/powa_version")"
+        # Only once `install-powa-web` made them: the tests that need them
+        # are skipped otherwise.
+        if [[ -f $POWA_WEB53_VENV/.complete ]]; then
+            printf 'export POWA_TEST_POWA_WEB53=%s\n' "$(shell_quote "$POWA_WEB53_VENV")"
+        fi
+        if [[ -f $POWA_WEB41_VENV/.complete ]]; then
+            printf 'export POWA_TEST_POWA_WEB41=%s\n' "$(shell_quote "$POWA_WEB41_VENV")"
+        fi
     } >"$tmp"
     mv "$tmp" "$env"
 }
@@ -761,6 +815,7 @@ main() {
     shift
     case $cmd in
         install) cmd_install "$@" ;;
+        install-powa-web) cmd_install_powa_web "$@" ;;
         up) cmd_up "$@" ;;
         create-cluster) cmd_create_cluster "$@" ;;
         ctl) cmd_ctl "$@" ;;

@@ -32,10 +32,6 @@ struct WorkerSnapshotTests {
             #expect(try fixture.count("SELECT count(*) FROM powa_catalog_class WHERE srvid = $1", [String(srvid)]) > 0)
             // A source whose rows changed shape in 5.1 (activity's clock_ts).
             #expect(try fixture.count("SELECT count(*) FROM powa_stat_activity_history_current WHERE srvid = $1", [String(srvid)]) > 0)
-            // The remote's powa version, as recorded, is this release's.
-            let powa = try fixture.query(
-                "SELECT version FROM powa_extension_config WHERE srvid = $1 AND extname = 'powa'", [String(srvid)]).first?[0]
-            #expect(powa?.hasPrefix(release.majorMinor + ".") == true, "\(String(describing: powa))")
         }
         try worker.send(.stop)
         #expect(worker.waitForExit(timeout: 3) == .exited(0))

@@ -24,6 +24,9 @@ public enum TestEnvironment {
     public static var remoteAddressCount: Int { Int(variable("POWA_TEST_REMOTE_ADDRESS_COUNT") ?? "") ?? 1 }
     public static var environmentDirectory: String? { variable("POWA_TEST_ENV_DIR") }
     public static var script: String? { variable("POWA_TEST_PG_ENV") }
+    /// The virtual environments of `pg-env.sh install-powa-web`, when made.
+    public static var powaWeb53Environment: String? { variable("POWA_TEST_POWA_WEB53") }
+    public static var powaWeb41Environment: String? { variable("POWA_TEST_POWA_WEB41") }
 
     public static var powa4Repository: TestCluster { cluster("POWA4_REPO_PORT", .powa4) }
     public static var powa4Remote: TestCluster { cluster("POWA4_REMOTE_PORT", .powa4) }
