@@ -38,10 +38,10 @@ struct PowaWebTests {
                 let answers = try #require(session)
                 let context = "powa-web answered: \(answers)\npowa-web log:\n\(web.log)\ncollector:\n\(supervisor.logTail())"
 
-                // Logged in: a redirect with the session cookies, no refusal
-                // (powa-web refuses a repository of another major.minor).
+                // Logged in: a redirect with the session cookies (powa-web
+                // refuses a repository of another major.minor than its own;
+                // the session then fails above).
                 #expect(answers["login"]?["http"] == .number("302"), "\(context)")
-                #expect(answers["login"]?["refused"] == .bool(false), "\(context)")
                 #expect(answers["login"]?["cookies"]?.strings.contains("password") == true, "\(context)")
                 // The server list and the server's page show our worker running.
                 #expect(answers["server_list"]?["status"] == .string(WorkerStatusText.running), "\(context)")
