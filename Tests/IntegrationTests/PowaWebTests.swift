@@ -27,45 +27,38 @@ struct PowaWebTests {
                     try #require(collected, "\(supervisor.logTail())")
                 }
 
-                let web = try await PowaWebProcess(release: release, repository: repository)
-                var session: JSONValue?
-                do {
-                    session = try await web.session(srvid: srvid)
-                } catch {
-                    await web.stop()
-                    throw error
-                }
-                let answers = try #require(session)
-                let context = "powa-web answered: \(answers)\npowa-web log:\n\(web.log)\ncollector:\n\(supervisor.logTail())"
+                try await withPowaWeb(release, on: repository) { web in
+                    let answers = try await web.session(srvid: srvid)
+                    let context = "powa-web answered: \(answers)\npowa-web log:\n\(web.log)\ncollector:\n\(supervisor.logTail())"
 
-                // Logged in: a redirect with the session cookies (powa-web
-                // refuses a repository of another major.minor than its own;
-                // the session then fails above).
-                #expect(answers["login"]?["http"] == .number("302"), "\(context)")
-                #expect(answers["login"]?["cookies"]?.strings.contains("password") == true, "\(context)")
-                // The server list and the server's page show our worker running.
-                #expect(answers["server_list"]?["status"] == .string(WorkerStatusText.running), "\(context)")
-                #expect(answers["server_page"]?["messages"]?["success"]?.strings
-                    == ["Collector status for this instance: running"], "\(context)")
-                // RELOAD: powa-web reports success only on an OK answer.
-                #expect(answers["reload"]?["json"] == .bool(true), "\(context)")
-                let reloaded = await eventually(timeout: 10) {
-                    !supervisor.logLines(thread: "-", containing: "reload done").isEmpty
-                }
-                #expect(reloaded, "\(context)")
+                    // Logged in: a redirect with the session cookies (powa-web
+                    // refuses a repository of another major.minor than its own;
+                    // the session then throws).
+                    #expect(answers["login"]?["http"] == .number("302"), "\(context)")
+                    #expect(answers["login"]?["cookies"]?.strings.contains("password") == true, "\(context)")
+                    // The server list and the server's page show our worker running.
+                    #expect(answers["server_list"]?["status"] == .string(WorkerStatusText.running), "\(context)")
+                    #expect(answers["server_page"]?["messages"]?["success"]?.strings
+                        == ["Collector status for this instance: running"], "\(context)")
+                    // RELOAD: powa-web reports success only on an OK answer.
+                    #expect(answers["reload"]?["json"] == .bool(true), "\(context)")
+                    let reloaded = await eventually(timeout: 10) {
+                        !supervisor.logLines(thread: "-", containing: "reload done").isEmpty
+                    }
+                    #expect(reloaded, "\(context)")
 
-                if release.offersSnapshotActions {
-                    // powa-web shows the answers it got: exactly one, OK.
-                    #expect(answers["force_snapshot"]?["json"]?.onlyOKAnswer != nil, "\(context)")
-                    #expect(answers["refresh_db_cat"]?["json"]?.onlyOKAnswer != nil, "\(context)")
-                    // The snapshot powa-web asked for lands in the repository.
-                    let collected = try await eventually(timeout: 30) { try repository.lastSnapshot(srvid) != nil }
-                    #expect(collected, "\(context)")
-                    #expect(try repository.errors(srvid: srvid) == nil)
-                } else {
-                    #expect(answers["force_snapshot"] == nil)
+                    if release.offersSnapshotActions {
+                        // powa-web shows the answers it got: exactly one, OK.
+                        #expect(answers["force_snapshot"]?["json"]?.onlyOKAnswer != nil, "\(context)")
+                        #expect(answers["refresh_db_cat"]?["json"]?.onlyOKAnswer != nil, "\(context)")
+                        // The snapshot powa-web asked for lands in the repository.
+                        let collected = try await eventually(timeout: 30) { try repository.lastSnapshot(srvid) != nil }
+                        #expect(collected, "\(context)")
+                        #expect(try repository.errors(srvid: srvid) == nil)
+                    } else {
+                        #expect(answers["force_snapshot"] == nil)
+                    }
                 }
-                await web.stop()
             }
         }
     }

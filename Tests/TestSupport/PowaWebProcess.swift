@@ -28,14 +28,25 @@ public final class PowaWebProcess: @unchecked Sendable {
         self.environment = environment
         let directory = try TemporaryDirectory(prefix: "powa-web")
         self.directory = directory
+        do {
+            (port, process) = try await Self.start(environment: environment, repository: repository, in: directory)
+        } catch {
+            directory.remove()
+            throw error
+        }
+    }
+
+    private static func start(
+        environment: String, repository: PowaRepositoryFixture, in directory: TemporaryDirectory
+    ) async throws -> (Int, TestProcess) {
         var lastLog = ""
         // A port found free may be taken before powa-web binds it: try another.
         for _ in 1...5 {
-            let port = try Self.freeLoopbackPort()
+            let port = try freeLoopbackPort()
             // powa-web reads the file after its command line, so the address
             // and port go in the file too.
             let configuration = try directory.write("powa-web.conf", """
-                servers={'\(Self.serverName)': {'host': '\(repository.cluster.host)', 'port': '\(repository.cluster.port)', 'database': '\(repository.database)'}}
+                servers={'\(serverName)': {'host': '\(repository.cluster.host)', 'port': '\(repository.cluster.port)', 'database': '\(repository.database)'}}
                 cookie_secret="powa-collector-tests-\(UInt64.random(in: 0...UInt64.max))"
                 address="127.0.0.1"
                 port=\(port)
@@ -45,17 +56,12 @@ public final class PowaWebProcess: @unchecked Sendable {
                 executable: environment + "/bin/python",
                 arguments: [environment + "/bin/powa-web", "--config=\(configuration)"],
                 outputIn: directory, name: "powa-web")
-            if await Self.waitUntilListening(process, port: port, timeout: 60) {
-                self.port = port
-                self.process = process
-                return
-            }
+            if await waitUntilListening(process, port: port, timeout: 60) { return (port, process) }
             lastLog = process.standardError
             await process.stop(grace: 2)
             guard lastLog.contains("Address already in use") else { break }
         }
-        directory.remove()
-        throw TestProcessError("powa-web \(release.rawValue) did not start:\n\(lastLog)")
+        throw TestProcessError("powa-web did not start:\n\(lastLog)")
     }
 
     /// Stops powa-web and removes its files.
@@ -128,5 +134,21 @@ public final class PowaWebProcess: @unchecked Sendable {
             if onLoopback(port: port, { bind($0, $1, $2) }) { return port }
         }
         throw TestProcessError("no free loopback port")
+    }
+}
+
+/// Runs `body` with powa-web `release` started on `repository`, stopped
+/// afterwards whatever happens.
+public func withPowaWeb<T>(
+    _ release: PowaWebRelease, on repository: PowaRepositoryFixture, _ body: (PowaWebProcess) async throws -> T
+) async throws -> T {
+    let web = try await PowaWebProcess(release: release, repository: repository)
+    do {
+        let result = try await body(web)
+        await web.stop()
+        return result
+    } catch {
+        await web.stop()
+        throw error
     }
 }
