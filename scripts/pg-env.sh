@@ -57,11 +57,13 @@ readonly POWA_WEB41_VENV="$CACHE_DIR/powa-web-4.1.4"
 readonly POWA_WEB41_PACKAGES=(psycopg2-binary==2.9.13 tornado==6.6.1 sqlalchemy==1.3.24)
 
 readonly APT_PACKAGES=(
+    # python3-venv: the virtual environments of install-powa-web.
+    python3 python3-venv
     postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR libpq-dev pkg-config
     postgresql-$PG_MAJOR-powa postgresql-$PG_MAJOR-pg-qualstats
     postgresql-$PG_MAJOR-pg-stat-kcache postgresql-$PG_MAJOR-hypopg
     postgresql-$PG_MAJOR-pg-wait-sampling postgresql-$PG_MAJOR-pg-track-settings
-    postgresql-server-dev-$PG_MAJOR make gcc tar gzip util-linux python3 python3-venv
+    postgresql-server-dev-$PG_MAJOR make gcc tar gzip util-linux
 )
 # Packages whose versions end up inside the relocated PoWA 5 tree.
 readonly POWA5_INPUT_PACKAGES=(
