@@ -920,8 +920,8 @@ public struct SupervisorStateMachine: Sendable {
     private static func seconds(_ value: Double) -> String { "\(Int(value.rounded())) s" }
 
     /// Words from a notification can be up to 8000 bytes of anything; logs
-    /// get at most 64 characters of them.
+    /// get at most 64 characters of them, control characters escaped.
     private static func shortened(_ text: String) -> String {
-        text.count <= 64 ? text : String(text.prefix(64)) + "…"
+        LoggedRequestText.shortened(text)
     }
 }
