@@ -10,7 +10,7 @@ import Testing
     @Test func supervisorMessagesRoundTrip() throws {
         for message: SupervisorMessage in [
             .start(config), .reload(config), .updateVersions, .forceSnapshot,
-            .refreshCatalogs(dbnames: ["a b", "é"]), .stop,
+            .refreshCatalogs(dbnames: ["a b", "é"]), .stop, .slotGranted,
         ] {
             let line = JSONLines.encode(message)
             #expect(!line.contains(UInt8(ascii: "\n")))
@@ -22,7 +22,7 @@ import Testing
         let status = WorkerStatus(
             status: WorkerStatusText.running, snapshotRunning: true, lastSnapshotStart: 1_764_000_000.5,
             lastSnapshotDuration: 0.25, lastError: "boom\nline 2", snapshotsTaken: 7)
-        for message: WorkerMessage in [.status(status), .heartbeat] {
+        for message: WorkerMessage in [.status(status), .heartbeat, .slotRequest, .slotRelease] {
             let line = JSONLines.encode(message)
             #expect(!line.contains(UInt8(ascii: "\n")))
             #expect(try JSONLines.decode(WorkerMessage.self, from: line) == message)
@@ -50,5 +50,18 @@ import Testing
                 SupervisorMessage.self,
                 from: Array(#"{"type":"start","config":{"srvid":"one"}}"#.utf8))
         }
+    }
+
+    /// A start line without `snapshot_slots` (a worker driven without a
+    /// supervisor) does not wait for slots; the supervisor's does.
+    @Test func snapshotSlotsAreOptInInTheStartLine() throws {
+        var withSlots = config
+        withSlots.usesSnapshotSlots = true
+        let line = JSONLines.encode(SupervisorMessage.start(withSlots))
+        #expect(try JSONLines.decode(SupervisorMessage.self, from: line) == .start(withSlots))
+        let legacy = Array(String(decoding: JSONLines.encode(SupervisorMessage.start(config)), as: UTF8.self)
+            .replacing(#","snapshot_slots":false"#, with: "").utf8)
+        #expect(!String(decoding: legacy, as: UTF8.self).contains("snapshot_slots"))
+        #expect(try JSONLines.decode(SupervisorMessage.self, from: legacy) == .start(config))
     }
 }

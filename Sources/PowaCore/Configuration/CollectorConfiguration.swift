@@ -5,7 +5,8 @@
 ///         "repository": { "dsn": "postgresql://powa_user@localhost:5432/powa" },
 ///         "debug": false,
 ///         "use_server_alias": false,
-///         "snapshot_timeout": 120
+///         "snapshot_timeout": 120,
+///         "max_concurrent_snapshots": 10
 ///     }
 ///
 /// Everything about the monitored servers lives in the repository's
@@ -26,10 +27,21 @@ public struct CollectorConfiguration: Equatable, Sendable {
     /// cancels it, for every server; nil (the key is absent) leaves each
     /// worker its default (`SnapshotBudget`).
     public var snapshotTimeout: Double?
+    /// `max_concurrent_snapshots`: how many workers may be connected to the
+    /// repository at once (snapshots and version saves); the others wait
+    /// their turn, in order. Bounds the repository's connections and the
+    /// burst after a restart or an outage.
+    public var maxConcurrentSnapshots: Int
+
+    /// See the README: with 2 cores, 10 concurrent snapshots keep the
+    /// repository busy without more backends than cores can serve.
+    public static let defaultMaxConcurrentSnapshots = 10
 
     public init(
-        repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil
+        repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil,
+        maxConcurrentSnapshots: Int = CollectorConfiguration.defaultMaxConcurrentSnapshots
     ) {
+        self.maxConcurrentSnapshots = maxConcurrentSnapshots
         self.repositoryDSN = repositoryDSN
         self.debug = debug
         self.useServerAlias = useServerAlias
@@ -37,7 +49,9 @@ public struct CollectorConfiguration: Equatable, Sendable {
     }
 
     /// Keys this program reads, with their dotted paths as errors name them.
-    static let knownTopLevelKeys: Set<String> = ["repository", "debug", "use_server_alias", "snapshot_timeout"]
+    static let knownTopLevelKeys: Set<String> = [
+        "repository", "debug", "use_server_alias", "snapshot_timeout", "max_concurrent_snapshots",
+    ]
     static let knownRepositoryKeys: Set<String> = ["dsn"]
 
     /// Reads the settings from the bytes of the file at `path` (the path is
@@ -74,7 +88,9 @@ public struct CollectorConfiguration: Equatable, Sendable {
             repositoryDSN: dsn,
             debug: try boolean(document, "debug", path: path),
             useServerAlias: try boolean(document, "use_server_alias", path: path),
-            snapshotTimeout: try positiveSeconds(document, "snapshot_timeout", path: path))
+            snapshotTimeout: try positiveSeconds(document, "snapshot_timeout", path: path),
+            maxConcurrentSnapshots: try positiveCount(document, "max_concurrent_snapshots", path: path)
+                ?? defaultMaxConcurrentSnapshots)
         let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }
         return (configuration, unknownKeys)
@@ -107,6 +123,24 @@ public struct CollectorConfiguration: Equatable, Sendable {
                 throw .wrongType(path: path, key: key, expected: expected, found: text)
             }
             return seconds
+        case let other?:
+            throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
+        }
+    }
+
+    /// An optional whole number of at least 1, nil when absent.
+    private static func positiveCount(
+        _ document: JSONValue, _ key: String, path: String
+    ) throws(ConfigurationError) -> Int? {
+        let expected = "a whole number greater than 0"
+        switch document[key] {
+        case nil:
+            return nil
+        case .number(let text):
+            guard let count = Int(text), count > 0 else {
+                throw .wrongType(path: path, key: key, expected: expected, found: text)
+            }
+            return count
         case let other?:
             throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
         }

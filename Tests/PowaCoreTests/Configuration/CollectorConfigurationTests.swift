@@ -124,4 +124,21 @@ import Testing
             == .wrongType(path: Self.path, key: "snapshot_timeout",
                           expected: "a number of seconds greater than 0", found: found))
     }
+
+    // MARK: max_concurrent_snapshots
+
+    @Test func maxConcurrentSnapshotsHasADefaultAndIsRead() throws {
+        let absent = try Self.parse(#"{"repository": {"dsn": "x"}}"#).configuration
+        #expect(absent.maxConcurrentSnapshots == CollectorConfiguration.defaultMaxConcurrentSnapshots)
+        let parsed = try Self.parse(#"{"repository": {"dsn": "x"}, "max_concurrent_snapshots": 3}"#)
+        #expect(parsed.configuration.maxConcurrentSnapshots == 3)
+        #expect(parsed.unknownKeys.isEmpty)
+    }
+
+    @Test(arguments: [(#""3""#, "a string"), ("0", "0"), ("-1", "-1"), ("2.5", "2.5"), ("null", "null")])
+    func maxConcurrentSnapshotsMustBeAPositiveWholeNumber(value: String, found: String) {
+        #expect(Self.error(#"{"repository": {"dsn": "x"}, "max_concurrent_snapshots": "# + value + "}")
+            == .wrongType(path: Self.path, key: "max_concurrent_snapshots",
+                          expected: "a whole number greater than 0", found: found))
+    }
 }
