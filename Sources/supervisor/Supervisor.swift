@@ -33,9 +33,25 @@ final class Supervisor {
     /// Set by the machine's `exit` action.
     private(set) var exitCode: Int32?
 
-    init(configurationSource: ConfigurationSource, workerExecutable: String) {
+    /// Operator interfaces, each optional and bounded: systemd's notify
+    /// socket and the metrics endpoint. They report what the machine
+    /// decided and never decide anything themselves.
+    private let serviceManager: ServiceManagerNotifier?
+    private var serviceNotifications: ServiceNotifications
+    private var nextStatusSummaryAt = 0.0
+    private let metricsServer: MetricsServer?
+    /// `STATUS=` is refreshed this often (it reads every worker's status).
+    static let statusSummaryInterval = 5.0
+
+    init(
+        configurationSource: ConfigurationSource, workerExecutable: String,
+        serviceManager: (ServiceManagerNotifier?, ServiceWatchdog?) = (nil, nil), metricsServer: MetricsServer? = nil
+    ) {
         self.configurationSource = configurationSource
         spawner = WorkerSpawner(executable: workerExecutable, clock: clock, logger: logger)
+        self.serviceManager = serviceManager.0
+        serviceNotifications = ServiceNotifications(watchdog: serviceManager.0 == nil ? nil : serviceManager.1)
+        self.metricsServer = metricsServer
     }
 
     /// Runs until the machine exits; returns the exit status.
@@ -48,6 +64,7 @@ final class Supervisor {
         repository?.close()
         repository = nil
         spawner.close()
+        metricsServer?.close()
         return exitCode ?? 1
     }
 
@@ -62,7 +79,9 @@ final class Supervisor {
         defer { isFeeding = false }
         while exitCode == nil, !pendingEvents.isEmpty {
             let next = pendingEvents.removeFirst()
-            for action in machine.handle(next, now: clock.now()) {
+            let actions = machine.handle(next, now: clock.now())
+            reportServiceState()
+            for action in actions {
                 perform(action)
             }
         }
@@ -76,6 +95,7 @@ final class Supervisor {
         case repository
         case workerOutput(pid_t)
         case workerInput(pid_t)
+        case metrics(Int32)
     }
 
     private func waitAndDispatch() {
@@ -96,7 +116,17 @@ final class Supervisor {
             }
         }
 
-        let deadline = machine.nextDeadline
+        if let metricsServer {
+            for entry in metricsServer.pollEntries {
+                entries.append(entry)
+                sources.append(.metrics(entry.fd))
+            }
+        }
+
+        let deadline = [
+            machine.nextDeadline, metricsServer?.nextDeadline, serviceNotifications.nextPingAt,
+            serviceManager == nil ? nil : nextStatusSummaryAt,
+        ].compactMap { $0 }.min()
         let wait = min(max(0, (deadline ?? .infinity) - clock.now()), Self.idleWakeUpSeconds)
         // Rounded up, so that a wake-up is never a hair before the deadline.
         let milliseconds = Int32((wait * 1000).rounded(.up))
@@ -113,16 +143,57 @@ final class Supervisor {
             case .repository: processNotifications()
             case .workerOutput(let pid): readWorkerOutput(pid)
             case .workerInput(let pid): workers[pid]?.flush()
+            case .metrics(let fd):
+                metricsServer?.handle(fd: fd, now: clock.now()) { machine.metrics(now: clock.now()) }
             }
             if exitCode != nil { return }
         }
         if let deadline = machine.nextDeadline, clock.now() >= deadline {
             feed(.tick)
         }
+        metricsServer?.expire(now: clock.now())
+        serviceLoopTurn()
+    }
+
+    // MARK: - Service manager
+
+    /// Tells systemd about a change of the machine's service state.
+    private func reportServiceState() {
+        guard let serviceManager else { return }
+        let messages = serviceNotifications.stateChanged(
+            to: machine.serviceState, monotonicMicroseconds: UInt64(SystemClock.now() * 1_000_000))
+        guard !messages.isEmpty else { return }
+        for message in messages { serviceManager.send(message) }
+        sendStatusSummary()
+    }
+
+    /// At the end of each turn of the loop, once everything that was
+    /// waiting was handled: the watchdog keep-alive when due, and the
+    /// status line now and then.
+    private func serviceLoopTurn() {
+        guard let serviceManager else { return }
+        for message in serviceNotifications.loopTurn(now: clock.now()) { serviceManager.send(message) }
+        if clock.now() >= nextStatusSummaryAt { sendStatusSummary() }
+    }
+
+    private func sendStatusSummary() {
+        guard let serviceManager else { return }
+        nextStatusSummaryAt = clock.now() + Self.statusSummaryInterval
+        let line = ServiceStatusSummary.line(
+            statuses: machine.workersStatus(now: clock.now()), repositoryConnected: machine.isRepositoryConnected,
+            state: machine.serviceState)
+        for message in serviceNotifications.summary(line) { serviceManager.send(message) }
+    }
+
+    /// Stop and reload requests first, child exits last: when systemd stops
+    /// the whole control group, the launcher's and workers' deaths by the
+    /// same SIGTERM must be seen as part of the shutdown, not as failures.
+    static func handlingOrder(_ signals: [Int32]) -> [Int32] {
+        signals.filter { $0 != SIGCHLD } + (signals.contains(SIGCHLD) ? [SIGCHLD] : [])
     }
 
     private func handleSignals() {
-        for signal in SignalPipe.drain() {
+        for signal in Self.handlingOrder(SignalPipe.drain()) {
             switch signal {
             case SIGCHLD: reapWorkers()
             case SIGHUP: feed(.signalReceived(.hangup))
@@ -149,7 +220,7 @@ final class Supervisor {
             let termination = WorkerTermination(exit)
             guard var worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
-                spawner.reaped(pid: pid, termination)
+                spawner.reaped(pid: pid, termination, collectorStopping: machine.serviceState == .stopping)
                 continue
             }
             let lastWords = worker.readAvailable(maximumReads: 64)
@@ -309,7 +380,14 @@ final class Supervisor {
     // MARK: - Configuration
 
     func reloadConfigurationFile() {
-        feed(.configurationFileReloaded(ConfigurationFile.load(configurationSource)))
+        let result = ConfigurationFile.load(configurationSource)
+        if case .success(let loaded) = result, loaded.configuration.metricsListen != metricsServer?.address {
+            logger.warning("""
+                metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, \
+                restart the collector to apply it
+                """)
+        }
+        feed(.configurationFileReloaded(result))
     }
 
     func finish(code: Int32) {

@@ -57,6 +57,7 @@ public struct SupervisorStateMachine: Sendable {
     /// requests while one reload runs make a single further reload.
     private var reloadRequested = false
     private var actions: [SupervisorAction] = []
+    private var notifyRequests = NotifyRequestCounters()
 
     public init(timings: SupervisorTimings = .standard) {
         self.timings = timings
@@ -122,6 +123,40 @@ public struct SupervisorStateMachine: Sendable {
             statuses[srvid] = isShuttingDown ? WorkerStatusText.stopping : worker.statusText(now: now)
         }
         return statuses
+    }
+
+    /// What a service manager is told (systemd's READY, RELOADING,
+    /// STOPPING): ready once the first server list is read and its workers
+    /// were asked to start, reloading from a reload's start to its end.
+    public var serviceState: ServiceState {
+        switch phase {
+        case .notStarted, .starting: .starting
+        case .running: reloadStage == .idle ? .ready : .reloading
+        case .shuttingDown, .finished: .stopping
+        }
+    }
+
+    /// Whether the supervisor's own repository connection is up.
+    public var isRepositoryConnected: Bool { repository.state == .connected }
+
+    /// What the metrics endpoint reports. Reads every worker: for a scrape,
+    /// not for every event.
+    public func metrics(now: Double) -> SupervisorMetrics {
+        var servers = workers.keys.sorted().map { workers[$0]!.metrics(srvid: $0, now: now) }
+        for process in retiring.values.sorted(by: { $0.srvid < $1.srvid }) where workers[process.srvid] == nil {
+            servers.append(ServerMetrics(srvid: process.srvid, name: process.name, status: WorkerStatusText.stopping, up: false))
+        }
+        if isShuttingDown {
+            for index in servers.indices { servers[index].status = WorkerStatusText.stopping; servers[index].up = false }
+        }
+        let listRead: Bool
+        switch phase {
+        case .running, .shuttingDown: listRead = true
+        case .notStarted, .starting, .finished: listRead = false
+        }
+        return SupervisorMetrics(
+            repositoryConnected: isRepositoryConnected, serverListRead: listRead, state: serviceState,
+            servers: servers, notifyRequests: notifyRequests)
     }
 
     // MARK: - Startup and repository connection
@@ -356,6 +391,7 @@ public struct SupervisorStateMachine: Sendable {
         }
         guard let (srvid, worker) = workers.first(where: { $0.value.pid == pid }) else { return }
         var restarted = worker
+        restarted.keepCounters(of: worker.currentStatus)
         switch worker.process {
         case .running(let running):
             scheduleRestart(&restarted, reason: .terminated(termination), uptime: now - running.spawnedAt, now: now)
@@ -374,6 +410,7 @@ public struct SupervisorStateMachine: Sendable {
         _ worker: inout SupervisedWorker, reason: WorkerRestartReason, uptime: Double, now: Double
     ) {
         if uptime >= timings.healthyUptime { worker.restartBackoff.reset() }
+        worker.restarts += 1
         let delay = worker.restartBackoff.nextDelay()
         worker.process = .waitingToRestart(at: now + delay, reason: reason)
         log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))", worker: worker.name)
@@ -523,6 +560,10 @@ public struct SupervisorStateMachine: Sendable {
             return
         }
         logReceived(request, on: channel)
+        // Counted by the answer prepared: the sender's check runs in the
+        // same statement, so a refused sender of such a request counts
+        // under that answer's outcome.
+        notifyRequests.record(command: request.command, outcome: NotifyRequestCounters.outcome(status))
         actions.append(.answerNotificationIfPermitted(
             channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
             refusal: Self.refusal(of: request)))
@@ -575,7 +616,7 @@ public struct SupervisorStateMachine: Sendable {
         }
         guard senderPermitted else {
             log(.warning, Self.refusal(of: request))
-            answer(request, on: channel, .error, Self.permissionDenied)
+            answer(request, on: channel, .error, Self.permissionDenied, outcome: "denied")
             return
         }
         let command: NotifyCommand
@@ -597,7 +638,10 @@ public struct SupervisorStateMachine: Sendable {
             reloadRequested = true
             answer(request, on: channel, .ok, "OK")
         case .workersStatus(let scope):
-            guard channel != nil else { return }  // nothing to do without an answer
+            guard channel != nil else {  // nothing to do without an answer
+                notifyRequests.record(command: request.command, outcome: "unanswered")
+                return
+            }
             answer(request, on: channel, .ok, workersStatusJSON(scope, now: now))
         case .forceSnapshot(let srvid):
             let (status, data) = forceSnapshot(srvid: srvid, now: now)
@@ -644,14 +688,21 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     private mutating func answer(
-        _ request: NotifyRequest, on channel: String?, _ status: NotifyAnswerStatus, _ data: String
+        _ request: NotifyRequest, on channel: String?, _ status: NotifyAnswerStatus, _ data: String,
+        outcome: String? = nil
     ) {
-        guard let channel else { return }
+        guard let channel else {
+            notifyRequests.record(command: request.command, outcome: outcome ?? NotifyRequestCounters.outcome(status))
+            return
+        }
         let answer = NotifyAnswer(command: request.command, status: status, data: data)
         guard let payload = answer.payload else {
+            notifyRequests.record(command: request.command, outcome: "unanswered")
             log(.warning, "cannot answer \(Self.shortened(request.command)): even the short answer is too long")
             return
         }
+        let sentStatus = payload.hasPrefix("\(request.command) \(NotifyAnswerStatus.ko.rawValue) ") ? .ko : status
+        notifyRequests.record(command: request.command, outcome: outcome ?? NotifyRequestCounters.outcome(sentStatus))
         actions.append(.answerNotification(channel: channel, payload: payload))
     }
 

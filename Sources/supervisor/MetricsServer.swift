@@ -1,0 +1,170 @@
+import Glibc
+import Logging
+import PowaCore
+import ProcessSupport
+
+/// The `metrics_listen` HTTP endpoint, served from the supervisor's event
+/// loop: a non-blocking listening socket and at most `maximumClients`
+/// non-blocking connections, each polled with the loop's other descriptors.
+/// No thread, no blocking call: a client that sends slowly, never reads,
+/// or floods is cut off by the request-size bound or its deadline, and the
+/// loop goes on. What each path answers is `MetricsEndpoint`'s.
+final class MetricsServer {
+    static let maximumClients = 16
+    /// A whole exchange (request in, answer out) must fit in this; a
+    /// scraper on a LAN needs milliseconds.
+    static let clientTimeout = 5.0
+
+    let address: ListenAddress
+    private let listenFD: Int32
+    private var clients: [Int32: MetricsClient] = [:]
+    private let logger: Logger
+
+    init(address: ListenAddress, logger: Logger) throws(SystemError) {
+        self.address = address
+        self.logger = logger
+        let family = address.isIPv6 ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound: Int32
+        if address.isIPv6 {
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = in_port_t(UInt16(address.port).bigEndian)
+            guard inet_pton(AF_INET6, address.host, &socketAddress.sin6_addr) == 1 else {
+                Glibc.close(fd)
+                throw SystemError(call: "inet_pton(\(address.host))", errno: EINVAL)
+            }
+            bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = in_port_t(UInt16(address.port).bigEndian)
+            guard inet_pton(AF_INET, address.host, &socketAddress.sin_addr) == 1 else {
+                Glibc.close(fd)
+                throw SystemError(call: "inet_pton(\(address.host))", errno: EINVAL)
+            }
+            bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        guard bound == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            throw SystemError(call: "bind(\(address))", errno: error)
+        }
+        guard listen(fd, 64) == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            throw SystemError(call: "listen(\(address))", errno: error)
+        }
+        listenFD = fd
+    }
+
+    deinit { close() }
+
+    func close() {
+        for fd in clients.keys { Glibc.close(fd) }
+        clients = [:]
+        if listenFD >= 0 { Glibc.close(listenFD) }
+    }
+
+    /// The descriptors to poll, with their events.
+    var pollEntries: [pollfd] {
+        var entries = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)]
+        for (fd, client) in clients {
+            entries.append(pollfd(fd: fd, events: Int16(client.wantsToWrite ? POLLOUT : POLLIN), revents: 0))
+        }
+        return entries
+    }
+
+    /// The earliest client deadline.
+    var nextDeadline: Double? { clients.values.map(\.deadline).min() }
+
+    /// Handles readiness of one of `pollEntries`' descriptors.
+    func handle(fd: Int32, now: Double, metrics: () -> SupervisorMetrics) {
+        if fd == listenFD {
+            acceptPending(now: now)
+            return
+        }
+        guard var client = clients[fd] else { return }
+        if client.wantsToWrite {
+            if client.writeAvailable() { drop(fd) } else { clients[fd] = client }
+            return
+        }
+        switch client.readAvailable() {
+        case .waiting:
+            clients[fd] = client
+        case .done:
+            drop(fd)
+        case .answer(let parsed):
+            let response: HTTPResponse
+            var includeBody = true
+            switch parsed {
+            case .complete(let head):
+                response = MetricsEndpoint.respond(to: head, metrics: metrics)
+                includeBody = head.method != "HEAD"
+            case .invalid(let status, let reason):
+                response = .text(status, reason)
+            case .incomplete:
+                return
+            }
+            client.output = response.bytes(includeBody: includeBody)
+            // Nothing more is read from a client that has its answer.
+            shutdown(fd, Int32(SHUT_RD))
+            if client.writeAvailable() { drop(fd) } else { clients[fd] = client }
+        }
+    }
+
+    /// Closes the clients whose time is up.
+    func expire(now: Double) {
+        for (fd, client) in clients where now >= client.deadline {
+            if !client.wantsToWrite {
+                var late = client
+                late.output = HTTPResponse.text(408, "request not received in time").bytes()
+                _ = late.writeAvailable()
+            }
+            drop(fd)
+        }
+    }
+
+    private func acceptPending(now: Double) {
+        // A bounded batch per turn, so that a flood of connections cannot
+        // keep the loop here.
+        for _ in 0..<Self.maximumClients {
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED {
+                    let reason = String(cString: strerror(errno))
+                    logger.warning("""
+                        metrics endpoint \(address): accept failed: \(reason) \
+                        (check the process's open file limit, LimitNOFILE)
+                        """)
+                }
+                return
+            }
+            // The loop's thread is the only one that starts processes, so
+            // no spawn can slip in before close-on-exec is set.
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            try? FileDescriptorIO.setNonBlocking(fd)
+            guard clients.count < Self.maximumClients else {
+                var refused = MetricsClient(fd: fd, deadline: now)
+                refused.output = HTTPResponse.text(503, "too many clients, try again").bytes()
+                _ = refused.writeAvailable()
+                Glibc.close(fd)
+                continue
+            }
+            clients[fd] = MetricsClient(fd: fd, deadline: now + Self.clientTimeout)
+        }
+    }
+
+    private func drop(_ fd: Int32) {
+        clients[fd] = nil
+        Glibc.close(fd)
+    }
+}
