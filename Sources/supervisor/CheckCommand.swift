@@ -22,8 +22,9 @@ struct CheckCommand: ParsableCommand {
     /// Servers checked at once.
     static let parallelChecks = 32
 
-    @Option(name: .long, help: ArgumentHelp("Read only this configuration file.", valueName: "path"))
-    var config: String?
+    @OptionGroup var configurationOption: ConfigurationOption
+
+    var config: String? { configurationOption.config }
 
     @Flag(name: .long, help: "Print the report as one JSON object.")
     var json = false

@@ -8,7 +8,8 @@ import ProcessSupport
 /// non-blocking connections, each polled with the loop's other descriptors.
 /// No thread, no blocking call: a client that sends slowly, never reads,
 /// or floods is cut off by the request-size bound or its deadline, and the
-/// loop goes on. What each path answers is `MetricsEndpoint`'s.
+/// loop goes on; when every slot is taken, a new connection replaces the
+/// oldest. What each path answers is `MetricsEndpoint`'s.
 final class MetricsServer {
     static let maximumClients = 16
     /// A whole exchange (request in, answer out) must fit in this; a
@@ -152,12 +153,10 @@ final class MetricsServer {
             // no spawn can slip in before close-on-exec is set.
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             try? FileDescriptorIO.setNonBlocking(fd)
-            guard clients.count < Self.maximumClients else {
-                var refused = MetricsClient(fd: fd, deadline: now)
-                refused.output = HTTPResponse.text(503, "too many clients, try again").bytes()
-                _ = refused.writeAvailable()
-                Glibc.close(fd)
-                continue
+            if clients.count >= Self.maximumClients {
+                // Full: the oldest connection goes, so that idle or slow
+                // clients holding every slot cannot lock a scraper out.
+                if let oldest = clients.min(by: { $0.value.deadline < $1.value.deadline })?.key { drop(oldest) }
             }
             clients[fd] = MetricsClient(fd: fd, deadline: now + Self.clientTimeout)
         }

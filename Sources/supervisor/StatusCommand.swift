@@ -20,8 +20,9 @@ struct StatusCommand: ParsableCommand {
 
     static let answerTimeoutSeconds = 2.0
 
-    @Option(name: .long, help: ArgumentHelp("Read only this configuration file.", valueName: "path"))
-    var config: String?
+    @OptionGroup var configurationOption: ConfigurationOption
+
+    var config: String? { configurationOption.config }
 
     @Flag(name: .long, help: "Print the table as a JSON array.")
     var json = false

@@ -133,7 +133,7 @@ final class Supervisor {
         do {
             _ = try FileDescriptorIO.poll(&entries, timeoutMilliseconds: milliseconds)
         } catch {
-            logger.error("poll failed: \(error)")
+            logger.error("poll failed: \(error); retrying in 100 ms (check the open file limit, LimitNOFILE)")
             usleep(100_000)
         }
 

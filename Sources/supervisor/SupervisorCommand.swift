@@ -22,8 +22,9 @@ struct SupervisorCommand: ParsableCommand {
         version: CollectorVersion.current,
         subcommands: [CheckCommand.self, StatusCommand.self])
 
-    @Option(name: .long, help: ArgumentHelp("Read only this configuration file.", valueName: "path"))
-    var config: String?
+    @OptionGroup var configurationOption: ConfigurationOption
+
+    var config: String? { configurationOption.config }
 
     func run() throws {
         let source = ConfigurationSource.from(commandLinePath: config, homeDirectory: ConfigurationFile.homeDirectory)

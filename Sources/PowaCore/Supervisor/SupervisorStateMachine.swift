@@ -186,7 +186,8 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func repositoryDown(_ reason: String, wasConnected: Bool, now: Double) {
         switch phase {
         case .starting:
-            log(.error, "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason)")
+            log(.error, "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason); "
+                + "check repository.dsn in the configuration file and that the repository server is up")
             exit(code: 1)
             return
         case .running:
@@ -237,7 +238,8 @@ public struct SupervisorStateMachine: Sendable {
         serverListRead = .notWanted
         switch phase {
         case .starting:
-            log(.error, "cannot read the list of servers from the repository: \(reason)")
+            log(.error, "cannot read the list of servers from the repository: \(reason); "
+                + "check that the role of repository.dsn may read powa_servers")
             exit(code: 1)
         case .running:
             log(.error, "reload failed, cannot read the list of servers: \(reason); nothing changed")
@@ -380,7 +382,8 @@ public struct SupervisorStateMachine: Sendable {
 
     private mutating func workerMalformedLine(pid: Int32, reason: String) {
         let name = workers.values.first(where: { $0.pid == pid })?.name ?? retiring[pid]?.name
-        log(.warning, "ignored a malformed line from worker process \(pid): \(Self.shortened(reason))",
+        log(.warning, "ignored a malformed line from worker process \(pid): \(Self.shortened(reason))"
+            + " (worker and supervisor from different builds? install both from one build)",
             worker: name)
     }
 
@@ -413,7 +416,8 @@ public struct SupervisorStateMachine: Sendable {
         worker.restarts += 1
         let delay = worker.restartBackoff.nextDelay()
         worker.process = .waitingToRestart(at: now + delay, reason: reason)
-        log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))", worker: worker.name)
+        log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))"
+            + " (its last lines in this log say why)", worker: worker.name)
     }
 
     private func srvidOfRunningWorker(pid: Int32) -> Int? {
@@ -432,7 +436,7 @@ public struct SupervisorStateMachine: Sendable {
             killRetiringProcessesIfDue(now: now)
         case .shuttingDown(let killAt) where now >= killAt:
             for pid in retiring.keys.sorted() where retiring[pid]?.killAt != nil {
-                log(.warning, "worker did not stop in time, killing it", worker: retiring[pid]?.name)
+                log(.warning, "worker did not stop in time, killing it (its snapshot is rolled back)", worker: retiring[pid]?.name)
                 actions.append(.signalWorker(pid: pid, .kill))
             }
             exit(code: 0)
@@ -457,7 +461,9 @@ public struct SupervisorStateMachine: Sendable {
             switch worker.process {
             case .running(let running) where now - running.lastHeardAt >= timings.watchdogSilenceLimit:
                 let silence = now - running.lastHeardAt
-                log(.error, "worker sent nothing for \(Self.seconds(silence)), terminating it", worker: worker.name)
+                log(.error, "worker sent nothing for \(Self.seconds(silence)), terminating it"
+                    + " (see its last lines in this log, and pg_stat_activity on the server, for where it hung)",
+                    worker: worker.name)
                 actions.append(.signalWorker(pid: running.pid, .terminate))
                 worker.process = .terminatingUnresponsive(
                     pid: running.pid, spawnedAt: running.spawnedAt, silentFor: silence,
@@ -480,7 +486,7 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func killRetiringProcessesIfDue(now: Double) {
         for pid in retiring.keys.sorted() {
             guard let process = retiring[pid], let killAt = process.killAt, now >= killAt else { continue }
-            log(.warning, "worker did not stop in time, killing it", worker: process.name)
+            log(.warning, "worker did not stop in time, killing it (its snapshot is rolled back)", worker: process.name)
             actions.append(.signalWorker(pid: pid, .kill))
             retiring[pid]?.killAt = nil
         }

@@ -1,0 +1,69 @@
+import Glibc
+import PowaCore
+import Testing
+import TestSupport
+
+/// systemd's notify protocol, received by a real datagram socket as
+/// systemd's would, and what the log says at a systemd-style stop.
+@Suite(.enabled(if: TestEnvironment.isAvailable)) struct ServiceManagerNotifyTests {
+    @Test func readyReloadingStoppingAndWatchdogOnlyWhileTheLoopRuns() async throws {
+        try await withCollectorRepository(powaMajor: 4) { repository in
+            try repository.registerServer(address: 9, frequency: 5)
+            let directory = try TemporaryDirectory(prefix: "notify")
+            defer { directory.remove() }
+            let manager = try ServiceManagerSocket(directory: directory)
+            // 1 s: keep-alives every 0.5 s.
+            let environment = ["NOTIFY_SOCKET=\(manager.path)", "WATCHDOG_USEC=1000000"]
+            try await withCollector(on: repository, environment: environment) { supervisor in
+                #expect(await manager.waitFor(timeout: 20) { $0 == "READY=1" }, "\(supervisor.logTail())")
+                #expect(await manager.waitFor(timeout: 5) { $0 == "WATCHDOG=1" })
+                #expect(await manager.waitFor(timeout: 20) { $0 == "STATUS=1 server: 1 running, 0 failing; repository connected" },
+                        "\(manager.received)")
+
+                supervisor.signal(SIGHUP)
+                #expect(await manager.waitFor(timeout: 10) { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") })
+                #expect(await manager.waitFor(timeout: 10) { $0 == "READY=1" }, "\(manager.received)")
+                let reloading = manager.received.lastIndex { $0.hasPrefix("RELOADING=1") }!
+                let readyAgain = manager.received.lastIndex { $0 == "READY=1" }!
+                #expect(reloading < readyAgain)
+
+                // A stopped supervisor sends no keep-alive: systemd's
+                // watchdog would then restart it.
+                supervisor.signal(SIGSTOP)
+                try await Task.sleep(nanoseconds: 300_000_000)
+                manager.drain()
+                try await Task.sleep(nanoseconds: 2_500_000_000)
+                let whileStopped = manager.drain()
+                supervisor.signal(SIGCONT)
+                #expect(!whileStopped.contains("WATCHDOG=1"), "\(whileStopped)")
+                #expect(await manager.waitFor(timeout: 5) { $0 == "WATCHDOG=1" })
+
+                supervisor.signal(SIGTERM)
+                #expect(await manager.waitFor(timeout: 15) { $0 == "STOPPING=1" })
+                #expect(await supervisor.process.waitForExit(timeout: 20) == .exited(0))
+            }
+        }
+    }
+
+    /// systemd's default stop signals the whole control group at once: the
+    /// launcher's and workers' deaths by that SIGTERM are part of a normal
+    /// stop and must not be logged as warnings.
+    @Test func aControlGroupStopLogsNoWarning() async throws {
+        try await withCollectorRepository(powaMajor: 4) { repository in
+            try repository.registerServer(address: 10, frequency: 5)
+            try await withCollector(on: repository) { supervisor in
+                let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
+                let running = try await eventually(timeout: 20) {
+                    try await client.workersStatus()?.values.allSatisfy { $0 == WorkerStatusText.running } == true
+                }
+                try #require(running, "\(supervisor.logTail())")
+                let launcher = try #require(supervisor.launcherPid())
+                let group = [supervisor.pid, launcher] + supervisor.workerPids()
+                for pid in group { kill(pid, SIGTERM) }
+                #expect(await supervisor.process.waitForExit(timeout: 20) == .exited(0))
+                let warnings = supervisor.log.split(separator: "\n").filter { $0.contains("WARNING") || $0.contains("ERROR") }
+                #expect(warnings.isEmpty, "\(warnings)")
+            }
+        }
+    }
+}
