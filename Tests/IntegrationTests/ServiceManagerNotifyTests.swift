@@ -51,6 +51,37 @@ import TestSupport
         }
     }
 
+    /// The keep-alive comes from the event loop's own turn: while the loop
+    /// is stuck in a statement (here a reload whose server list waits on a
+    /// lock on powa_servers) none goes out, where a keep-alive thread or
+    /// timer would keep sending.
+    @Test func noWatchdogWhileTheLoopIsStuck() async throws {
+        try await withCollectorRepository(powaMajor: 4) { repository in
+            try repository.registerServer(address: 13, frequency: 5)
+            let directory = try TemporaryDirectory(prefix: "notify")
+            defer { directory.remove() }
+            let manager = try ServiceManagerSocket(directory: directory)
+            let environment = ["NOTIFY_SOCKET=\(manager.path)", "WATCHDOG_USEC=600000"]
+            try await withCollector(on: repository, environment: environment) { supervisor in
+                #expect(await manager.waitFor(timeout: 20) { $0 == "READY=1" }, "\(supervisor.logTail())")
+                #expect(await manager.waitFor(timeout: 5) { $0 == "WATCHDOG=1" })
+                let locker = try repository.cluster.connect(database: repository.database)
+                defer { locker.close() }
+                try locker.executeSimple("BEGIN; LOCK TABLE powa_servers IN ACCESS EXCLUSIVE MODE")
+                supervisor.signal(SIGHUP)
+                #expect(await manager.waitFor(timeout: 10) { $0.hasPrefix("RELOADING=1") })
+                try await Task.sleep(nanoseconds: 1_200_000_000)
+                let whileStuck = manager.drain()
+                // The loop is indeed stuck: the reload has not finished.
+                let reloadDoneWhileLocked = !supervisor.logLines(thread: "-", containing: "reload done").isEmpty
+                try locker.executeSimple("ROLLBACK")
+                #expect(!reloadDoneWhileLocked, "\(supervisor.logTail())")
+                #expect(!whileStuck.contains("WATCHDOG=1"), "\(whileStuck)")
+                #expect(await manager.waitFor(timeout: 10) { $0 == "WATCHDOG=1" })
+            }
+        }
+    }
+
     /// systemd's default stop signals the whole control group at once: the
     /// launcher's and workers' deaths by that SIGTERM are part of a normal
     /// stop and must not be logged as warnings.
