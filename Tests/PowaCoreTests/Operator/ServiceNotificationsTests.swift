@@ -56,5 +56,7 @@ import Testing
             statuses: [1: "running", 2: "no connection to remote server", 3: "running"],
             repositoryConnected: true, state: .ready)
         #expect(line == "3 servers: 2 running, 1 failing; repository connected")
+        let early = ServiceStatusSummary.line(statuses: [1: "starting"], repositoryConnected: true, state: .ready)
+        #expect(early == "1 server: 0 running, 0 failing, 1 starting; repository connected")
     }
 }
