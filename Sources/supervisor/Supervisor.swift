@@ -358,10 +358,12 @@ final class Supervisor {
             senderPermissions[senderPID] = false
             logger.warning("\(refusal)")
             answer(channel: channel, payload: deniedPayload)
+            feed(.notificationAnsweredIfPermitted(payload: payload, permitted: false))
             return
         }
         senderPermissions[senderPID] = permitted
         if !permitted { logger.warning("\(refusal)") }
+        feed(.notificationAnsweredIfPermitted(payload: payload, permitted: permitted))
     }
 
     func answer(channel: String, payload: String) {

@@ -51,6 +51,10 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// answer in one round trip); any other is handed back for the check
     /// (`checkSenderPermission`), then comes as `notificationReceived`.
     case notificationFromUncheckedSender(payload: String, senderPID: Int32)
+    /// The `answerNotificationIfPermitted` action ran: `payload` (its
+    /// answer) went out if `permitted`, the denied answer otherwise. Only
+    /// counted, for the metrics.
+    case notificationAnsweredIfPermitted(payload: String, permitted: Bool)
 
     /// Time passed: report it when `now` reaches `nextDeadline`. Reporting
     /// it more often is harmless.

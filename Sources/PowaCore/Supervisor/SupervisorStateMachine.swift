@@ -89,6 +89,10 @@ public struct SupervisorStateMachine: Sendable {
             notificationReceived(NotifyRequest(payload: payload), senderPermitted: permitted, now: now)
         case .notificationFromUncheckedSender(let payload, let senderPID):
             notificationFromUncheckedSender(payload: payload, senderPID: senderPID, now: now)
+        case .notificationAnsweredIfPermitted(let payload, let permitted):
+            let words = payload.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            let outcome = permitted ? words.dropFirst().first.map { $0.lowercased() } ?? "ok" : "denied"
+            notifyRequests.record(command: words.first.map(String.init) ?? "", outcome: outcome)
         case .tick: tick(now: now)
         }
         followUp()
@@ -566,10 +570,8 @@ public struct SupervisorStateMachine: Sendable {
             return
         }
         logReceived(request, on: channel)
-        // Counted by the answer prepared: the sender's check runs in the
-        // same statement, so a refused sender of such a request counts
-        // under that answer's outcome.
-        notifyRequests.record(command: request.command, outcome: NotifyRequestCounters.outcome(status))
+        // Counted when the shell reports whether the sender was permitted
+        // (`notificationAnsweredIfPermitted`).
         actions.append(.answerNotificationIfPermitted(
             channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
             refusal: Self.refusal(of: request)))

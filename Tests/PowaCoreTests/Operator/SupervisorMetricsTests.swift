@@ -50,11 +50,13 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         _ = harness.notify("WORKERS_STATUS chan")
+        _ = harness.notify("WORKERS_STATUS chan", permitted: false)
         _ = harness.notify("RELOAD chan", permitted: false)
         _ = harness.notify("FORCE_SNAPSHOT chan abc")
         _ = harness.notify("\u{1}HOSTILE chan")
         let counts = harness.machine.metrics(now: harness.now).notifyRequests.counts
         #expect(counts[.init(command: "WORKERS_STATUS", outcome: "ok")] == 1)
+        #expect(counts[.init(command: "WORKERS_STATUS", outcome: "denied")] == 1)
         #expect(counts[.init(command: "RELOAD", outcome: "denied")] == 1)
         #expect(counts[.init(command: "FORCE_SNAPSHOT", outcome: "error")] == 1)
         #expect(counts[.init(command: "other", outcome: "unknown")] == 1)

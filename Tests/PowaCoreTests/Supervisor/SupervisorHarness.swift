@@ -94,6 +94,7 @@ struct SupervisorHarness {
             case .answerNotificationIfPermitted(let channel, 4242, let answer, let denied, let refusal):
                 resolved.append(.answerNotification(channel: channel, payload: permitted ? answer : denied))
                 if !permitted { resolved.append(.log(.warning, refusal, worker: nil)) }
+                resolved += send(.notificationAnsweredIfPermitted(payload: answer, permitted: permitted))
             default:
                 resolved.append(action)
             }
