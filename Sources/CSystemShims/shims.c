@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include "CSystemShims.h"
 
 int csystemshims_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
@@ -62,4 +63,22 @@ ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, in
         *received = 0;
     }
     return result;
+}
+
+int csystemshims_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int csystemshims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key) {
+    struct epoll_event event = { .events = events, .data = { .u64 = key } };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms) {
+    struct epoll_event ready[64];
+    if (capacity > 64) capacity = 64;
+    int count = epoll_wait(epfd, ready, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        keys[i] = ready[i].data.u64;
+        events[i] = ready[i].events;
+    }
+    return count;
 }

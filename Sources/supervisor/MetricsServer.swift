@@ -5,7 +5,7 @@ import ProcessSupport
 
 /// The `metrics_listen` HTTP endpoint, served from the supervisor's event
 /// loop: a non-blocking listening socket and at most `maximumClients`
-/// non-blocking connections, each polled with the loop's other descriptors.
+/// non-blocking connections, each watched by the loop's epoll set.
 /// No thread, no blocking call: a client that sends slowly, never reads,
 /// or floods is cut off by the request-size bound or its deadline, and the
 /// loop goes on; when every slot is taken, a new connection replaces the
@@ -20,6 +20,9 @@ final class MetricsServer {
     private let listenFD: Int32
     private var clients: [Int32: MetricsClient] = [:]
     private let logger: Logger
+    /// The event loop's poller, and the tag of our keys (key = tag | fd).
+    private var poller: EventPoller?
+    private var tag: UInt64 = 0
 
     init(address: ListenAddress, logger: Logger) throws(SystemError) {
         self.address = address
@@ -69,18 +72,28 @@ final class MetricsServer {
     deinit { close() }
 
     func close() {
-        for fd in clients.keys { Glibc.close(fd) }
-        clients = [:]
-        if listenFD >= 0 { Glibc.close(listenFD) }
+        for fd in clients.keys { drop(fd) }
+        if listenFD >= 0 {
+            poller?.unwatch(listenFD)
+            Glibc.close(listenFD)
+        }
     }
 
-    /// The descriptors to poll, with their events.
-    var pollEntries: [pollfd] {
-        var entries = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)]
-        for (fd, client) in clients {
-            entries.append(pollfd(fd: fd, events: Int16(client.wantsToWrite ? POLLOUT : POLLIN), revents: 0))
+    /// Joins the event loop: the listening socket and then every client
+    /// are watched by `poller` under keys `tag | fd`, each descriptor
+    /// unwatched before it is closed (its number may come back at once).
+    func attach(to poller: EventPoller, tag: UInt64) {
+        self.poller = poller
+        self.tag = tag
+        watch(listenFD, .readable)
+    }
+
+    private func watch(_ fd: Int32, _ interest: EventPoller.Interest) {
+        do {
+            try poller?.watch(fd, interest, key: tag | UInt64(UInt32(bitPattern: fd)))
+        } catch {
+            logger.error("metrics endpoint \(address): cannot watch a socket: \(error)")
         }
-        return entries
     }
 
     /// The earliest client deadline.
@@ -117,7 +130,12 @@ final class MetricsServer {
             client.output = response.bytes(includeBody: includeBody)
             // Nothing more is read from a client that has its answer.
             shutdown(fd, Int32(SHUT_RD))
-            if client.writeAvailable() { drop(fd) } else { clients[fd] = client }
+            if client.writeAvailable() {
+                drop(fd)
+            } else {
+                clients[fd] = client
+                watch(fd, .writable)
+            }
         }
     }
 
@@ -159,11 +177,13 @@ final class MetricsServer {
                 if let oldest = clients.min(by: { $0.value.deadline < $1.value.deadline })?.key { drop(oldest) }
             }
             clients[fd] = MetricsClient(fd: fd, deadline: now + Self.clientTimeout)
+            watch(fd, .readable)
         }
     }
 
     private func drop(_ fd: Int32) {
         clients[fd] = nil
+        poller?.unwatch(fd)
         Glibc.close(fd)
     }
 }

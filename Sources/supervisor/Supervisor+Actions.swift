@@ -13,6 +13,8 @@ extension Supervisor {
             send(message, to: pid)
         case .signalWorker(let pid, let signal):
             self.signal(signal, to: pid)
+        case .checkWorker(let pid):
+            checkWorker(pid: pid)
         case .connectRepository(let dsn):
             connectRepository(dsn: dsn)
         case .readServerList:

@@ -5,17 +5,32 @@ import PowaCore
 import ProcessSupport
 
 /// The imperative shell around `SupervisorStateMachine`: one thread, one
-/// poll(2) loop over the signal self-pipe, the repository socket, every
+/// epoll loop over the signal self-pipe, the repository socket, every
 /// worker's stdout and (when bytes wait) stdin. What happens becomes an
 /// event for the machine; what the machine returns is carried out here.
 /// No decision is taken in this file.
+///
+/// Work per wake-up is bounded (`readyPerWakeUp` descriptors, one read
+/// each) and signals are read first at every wake-up, so that SIGTERM is
+/// acted on promptly whatever backlog the workers' pipes hold.
 final class Supervisor {
-    /// Longest sleep when the machine waits on nothing; waking up costs
-    /// nothing and bounds the damage of a missed wake-up.
-    static let idleWakeUpSeconds = 30.0
+    /// Longest sleep: the loop observes its own clock at least this often,
+    /// which is how it measures its own lateness (`PresenceClock`).
+    static let wakeUpLimitMilliseconds: Int32 = 1000
+    /// A gap between two observations longer than this means the loop
+    /// itself did not run; the excess is not counted against workers.
+    static let presenceTolerance = Duration.milliseconds(1500)
+    /// Descriptors handled per wake-up, and bytes read from each.
+    static let readyPerWakeUp = 32
+    static let readBytesPerWakeUp = 16384
 
     private var machine = SupervisorStateMachine()
     private let clock = MonotonicClock()
+    private var presence: PresenceClock
+    private let poller: EventPoller
+    /// Counts repository sessions opened, and which one the poller watches.
+    private var repositoryGeneration = 0
+    private var watchedRepositoryGeneration = 0
     private let configurationSource: ConfigurationSource
     let logger = Logger(label: "powa-collector")
     private let spawner: WorkerSpawner
@@ -25,6 +40,8 @@ final class Supervisor {
     private var senderPermissions: [Int32: Bool] = [:]
     /// Live worker processes by pid, until reaped.
     private var workers: [pid_t: WorkerChannel] = [:]
+    /// Workers whose stdin is watched for POLLOUT (bytes wait for it).
+    private var watchingOutput: Set<pid_t> = []
 
     /// Events waiting to be fed, in order: actions report their results as
     /// events, which are handled after the current batch of actions.
@@ -52,6 +69,14 @@ final class Supervisor {
         self.serviceManager = serviceManager.0
         serviceNotifications = ServiceNotifications(watchdog: serviceManager.0 == nil ? nil : serviceManager.1)
         self.metricsServer = metricsServer
+        presence = PresenceClock(tolerance: Self.presenceTolerance, origin: MonotonicInstant(seconds: clock.now()))
+        do {
+            poller = try EventPoller()
+            try poller.watch(SignalPipe.readFD, .readable, key: Self.signalsKey)
+        } catch {
+            fatalError("cannot set up epoll: \(error)")
+        }
+        metricsServer?.attach(to: poller, tag: Self.metricsTag)
     }
 
     /// Runs until the machine exits; returns the exit status.
@@ -79,7 +104,7 @@ final class Supervisor {
         defer { isFeeding = false }
         while exitCode == nil, !pendingEvents.isEmpty {
             let next = pendingEvents.removeFirst()
-            let actions = machine.handle(next, now: clock.now())
+            let actions = machine.handle(next, now: presentNow())
             reportServiceState()
             for action in actions {
                 perform(action)
@@ -88,67 +113,76 @@ final class Supervisor {
         pendingEvents.removeAll()
     }
 
-    // MARK: - Waiting
+    // MARK: - Clock
 
-    private enum Source {
-        case signals
-        case repository
-        case workerOutput(pid_t)
-        case workerInput(pid_t)
-        case metrics(Int32)
+    /// The machine's time: the monotonic clock without the gaps during
+    /// which this loop did not run (reported once as `loopStalled`).
+    private func presentNow() -> Double {
+        let stall = presence.observe(MonotonicInstant(seconds: clock.now()))
+        if stall > .zero { pendingEvents.append(.loopStalled(seconds: stall.inSeconds)) }
+        return presence.now.seconds
     }
 
+    // MARK: - Waiting
+
+    static let signalsKey: UInt64 = 0
+    static let repositoryKey: UInt64 = 1
+    static let workerOutputTag: UInt64 = 1 << 32
+    static let workerInputTag: UInt64 = 2 << 32
+    /// The metrics endpoint's descriptors (a bit of its own, apart from
+    /// the workers' tags).
+    static let metricsTag: UInt64 = 4 << 32
+
     private func waitAndDispatch() {
-        var entries = [pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0)]
-        var sources: [Source] = [.signals]
-        if let repository, repository.socket >= 0 {
-            entries.append(pollfd(fd: repository.socket, events: Int16(POLLIN), revents: 0))
-            sources.append(.repository)
-        }
-        for (pid, worker) in workers {
-            if worker.stdoutFD >= 0 {
-                entries.append(pollfd(fd: worker.stdoutFD, events: Int16(POLLIN), revents: 0))
-                sources.append(.workerOutput(pid))
-            }
-            if worker.hasPendingOutput {
-                entries.append(pollfd(fd: worker.stdinFD, events: Int16(POLLOUT), revents: 0))
-                sources.append(.workerInput(pid))
-            }
-        }
+        // Signals first, every time: a backlog of worker output never
+        // delays SIGTERM by more than one bounded batch.
+        handleSignals()
+        if exitCode != nil { return }
+        watchRepositorySocket()
 
-        if let metricsServer {
-            for entry in metricsServer.pollEntries {
-                entries.append(entry)
-                sources.append(.metrics(entry.fd))
-            }
-        }
-
-        let deadline = [
-            machine.nextDeadline, metricsServer?.nextDeadline, serviceNotifications.nextPingAt,
+        let now = presentNow()
+        if !pendingEvents.isEmpty { feed(.tick) }  // a stall to report
+        let machineWait = machine.nextDeadline.map { max(0, $0 - now) } ?? .infinity
+        // The operator interfaces' own deadlines, on the plain clock.
+        let rawNow = clock.now()
+        let interfaceDeadlines = [
+            metricsServer?.nextDeadline, serviceNotifications.nextPingAt,
             serviceManager == nil ? nil : nextStatusSummaryAt,
-        ].compactMap { $0 }.min()
-        let wait = min(max(0, (deadline ?? .infinity) - clock.now()), Self.idleWakeUpSeconds)
+        ]
+        let wait = interfaceDeadlines.compactMap { $0 }.reduce(machineWait) { min($0, max(0, $1 - rawNow)) }
         // Rounded up, so that a wake-up is never a hair before the deadline.
-        let milliseconds = Int32((wait * 1000).rounded(.up))
+        let milliseconds = wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
+            ? Self.wakeUpLimitMilliseconds : Int32((wait * 1000).rounded(.up))
+        let ready: [EventPoller.Ready]
         do {
-            _ = try FileDescriptorIO.poll(&entries, timeoutMilliseconds: milliseconds)
+            ready = try poller.wait(capacity: Self.readyPerWakeUp, timeoutMilliseconds: milliseconds)
         } catch {
-            logger.error("poll failed: \(error); retrying in 100 ms (check the open file limit, LimitNOFILE)")
+            logger.error("epoll_wait failed: \(error); retrying in 100 ms (check the open file limit, LimitNOFILE)")
             usleep(100_000)
+            return
         }
+        _ = presentNow()
 
-        for (entry, source) in zip(entries, sources) where entry.revents != 0 {
-            switch source {
-            case .signals: handleSignals()
-            case .repository: processNotifications()
-            case .workerOutput(let pid): readWorkerOutput(pid)
-            case .workerInput(let pid): workers[pid]?.flush()
-            case .metrics(let fd):
-                metricsServer?.handle(fd: fd, now: clock.now()) { machine.metrics(now: clock.now()) }
+        for event in ready {
+            switch event.key {
+            case Self.signalsKey:
+                handleSignals()
+            case Self.repositoryKey:
+                processNotifications()
+            case let key where key & Self.metricsTag != 0:
+                metricsServer?.handle(fd: Int32(truncatingIfNeeded: key & 0xFFFF_FFFF), now: clock.now()) {
+                    machine.metrics(now: presentNow())
+                }
+            case let key where key & Self.workerOutputTag != 0:
+                readWorkerOutput(pid_t(truncatingIfNeeded: key & 0xFFFF_FFFF))
+            case let key where key & Self.workerInputTag != 0:
+                flushWorkerInput(pid_t(truncatingIfNeeded: key & 0xFFFF_FFFF))
+            default:
+                break
             }
             if exitCode != nil { return }
         }
-        if let deadline = machine.nextDeadline, clock.now() >= deadline {
+        if let deadline = machine.nextDeadline, presentNow() >= deadline {
             feed(.tick)
         }
         metricsServer?.expire(now: clock.now())
@@ -192,6 +226,21 @@ final class Supervisor {
         signals.filter { $0 != SIGCHLD } + (signals.contains(SIGCHLD) ? [SIGCHLD] : [])
     }
 
+    /// Keeps the poller on the current repository connection's socket. A
+    /// new connection may get the old one's descriptor number, so the
+    /// session, not the number, tells whether it changed (closing the old
+    /// socket already took it out of the poller).
+    private func watchRepositorySocket() {
+        guard repositoryGeneration != watchedRepositoryGeneration else { return }
+        watchedRepositoryGeneration = repositoryGeneration
+        guard let repository, repository.socket >= 0 else { return }
+        do {
+            try poller.watch(repository.socket, .readable, key: Self.repositoryKey)
+        } catch {
+            logger.error("cannot watch the repository socket: \(error)")
+        }
+    }
+
     private func handleSignals() {
         for signal in Self.handlingOrder(SignalPipe.drain()) {
             switch signal {
@@ -206,11 +255,45 @@ final class Supervisor {
 
     // MARK: - Workers
 
+    /// One bounded read: a chatty worker waits for the next wake-up
+    /// (level-triggered epoll reports it again) rather than starve others.
     private func readWorkerOutput(_ pid: pid_t) {
-        guard var worker = workers[pid] else { return }
-        let events = worker.readAvailable()
-        workers[pid] = worker
+        guard let worker = workers[pid] else { return }
+        let events = worker.readAvailable(maximumReads: 1, bytesPerRead: Self.readBytesPerWakeUp)
         for event in events { feed(event) }
+    }
+
+    private func flushWorkerInput(_ pid: pid_t) {
+        guard let worker = workers[pid] else { return }
+        worker.flush()
+        updateOutputInterest(worker)
+    }
+
+    /// Watches a worker's stdin for room only while bytes wait for it.
+    private func updateOutputInterest(_ worker: WorkerChannel) {
+        let wants = worker.hasPendingOutput
+        guard wants != watchingOutput.contains(worker.pid) else { return }
+        if wants {
+            do {
+                try poller.watch(worker.stdinFD, .writable, key: Self.workerInputTag | UInt64(UInt32(bitPattern: worker.pid)))
+                watchingOutput.insert(worker.pid)
+            } catch {
+                logger.error("cannot watch a worker's stdin: \(error)")
+            }
+        } else {
+            // Back to no interest (a closed stdin already left the poller).
+            if worker.stdinFD >= 0 { poller.unwatch(worker.stdinFD) }
+            watchingOutput.remove(worker.pid)
+        }
+    }
+
+    /// The watchdog's request: everything waiting in the suspect's pipe is
+    /// read and reported first, then its `/proc` state.
+    func checkWorker(pid: pid_t) {
+        if let worker = workers[pid] {
+            for event in worker.readAvailable(maximumReads: 64, bytesPerRead: 65536) { feed(event) }
+        }
+        feed(.workerChecked(pid: pid, ProcessStat.sample(pid: pid)))
     }
 
     /// Reaps every exited child; each worker's last lines are read before
@@ -218,12 +301,13 @@ final class Supervisor {
     private func reapWorkers() {
         for (pid, exit) in ChildProcess.reapExited() {
             let termination = WorkerTermination(exit)
-            guard var worker = workers.removeValue(forKey: pid) else {
+            guard let worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
                 spawner.reaped(pid: pid, termination, collectorStopping: machine.serviceState == .stopping)
                 continue
             }
-            let lastWords = worker.readAvailable(maximumReads: 64)
+            let lastWords = worker.readAvailable(maximumReads: 64, bytesPerRead: 65536)
+            watchingOutput.remove(pid)
             worker.close()
             for event in lastWords { feed(event) }
             feed(.workerExited(pid: pid, termination))
@@ -233,7 +317,14 @@ final class Supervisor {
     func spawnWorker(_ configuration: WorkerConfiguration) {
         do {
             let process = try spawner.spawn()
-            workers[process.pid] = WorkerChannel(process: process, srvid: configuration.srvid, name: configuration.name)
+            let channel = WorkerChannel(
+                process: process, srvid: configuration.srvid, name: configuration.name, poller: poller)
+            workers[process.pid] = channel
+            do {
+                try poller.watch(channel.stdoutFD, .readable, key: Self.workerOutputTag | UInt64(UInt32(bitPattern: process.pid)))
+            } catch {
+                logger.error("cannot watch a worker's stdout: \(error)")
+            }
             feed(.workerSpawned(srvid: configuration.srvid, pid: process.pid))
         } catch {
             feed(.workerSpawnFailed(srvid: configuration.srvid, reason: error.description))
@@ -241,10 +332,11 @@ final class Supervisor {
     }
 
     func send(_ message: SupervisorMessage, to pid: pid_t) {
-        guard var worker = workers[pid] else {
+        guard let worker = workers[pid] else {
             logger.debug("not sending \(message.typeName) to process \(pid): it is gone")
             return
         }
+        defer { updateOutputInterest(worker) }
         switch worker.send(message) {
         case .queued:
             break
@@ -255,7 +347,6 @@ final class Supervisor {
             logger.warning("dropped \(message.typeName): the worker is not reading its stdin",
                            metadata: threadMetadata(worker.name))
         }
-        workers[pid] = worker
     }
 
     /// Signals only a process not reaped yet: a reaped pid may already
@@ -273,6 +364,8 @@ final class Supervisor {
         logger.debug("connecting to the repository (\(ConnectionParameters.conninfo(dsn).redactedDescription))")
         do {
             repository = try RepositorySession.open(dsn: dsn)
+            repositoryGeneration += 1
+            watchRepositorySocket()
             feed(.repositoryConnected)
         } catch {
             feed(.repositoryConnectionFailed(reason: error.description))

@@ -8,7 +8,7 @@ import ProcessSupport
 /// the kernel) must not stall the supervisor, which would stop answering
 /// powa-web and supervising every other worker. Lines wait in `outbound`
 /// until the pipe takes them; the event loop asks for POLLOUT meanwhile.
-struct WorkerChannel {
+final class WorkerChannel {
     /// What the supervisor may queue for one worker. Its messages are a few
     /// hundred bytes and rare; a worker this far behind is hung, and the
     /// watchdog replaces it soon.
@@ -21,10 +21,14 @@ struct WorkerChannel {
     private(set) var stdinFD: Int32
     /// Our read end of its stdout; -1 once it reached end of file.
     private(set) var stdoutFD: Int32
+    /// Descriptors leave the poller before they are closed: a number
+    /// reused by the next pipe must not inherit a stale registration.
+    private let poller: EventPoller
     private var lines = LineBuffer()
     private var outbound: [UInt8] = []
 
-    init(process: ChildProcess, srvid: Int, name: String) {
+    init(process: ChildProcess, srvid: Int, name: String, poller: EventPoller) {
+        self.poller = poller
         pid = process.pid
         self.srvid = srvid
         self.name = name
@@ -44,7 +48,7 @@ struct WorkerChannel {
     }
 
     /// Queues one message as a line and writes what the pipe takes now.
-    mutating func send(_ message: SupervisorMessage) -> EnqueueOutcome {
+    func send(_ message: SupervisorMessage) -> EnqueueOutcome {
         guard stdinFD >= 0 else { return .closed }
         let line = JSONLines.encode(message) + [UInt8(ascii: "\n")]
         guard outbound.count + line.count <= Self.maximumOutbound else { return .overflow }
@@ -55,7 +59,7 @@ struct WorkerChannel {
 
     /// Writes as much of `outbound` as the pipe takes. A broken pipe (the
     /// worker exited) drops the rest: its exit is reported through SIGCHLD.
-    mutating func flush() {
+    func flush() {
         guard stdinFD >= 0, !outbound.isEmpty else { return }
         do {
             let written = try FileDescriptorIO.write(stdinFD, outbound[...])
@@ -68,13 +72,13 @@ struct WorkerChannel {
     /// Reads what the worker wrote, up to `maximumReads` chunks so that one
     /// chatty worker cannot starve the others, and turns complete lines into
     /// events. Closes stdout at end of file.
-    mutating func readAvailable(maximumReads: Int = 16) -> [SupervisorEvent] {
+    func readAvailable(maximumReads: Int, bytesPerRead: Int) -> [SupervisorEvent] {
         var events: [SupervisorEvent] = []
         for _ in 0..<maximumReads {
             guard stdoutFD >= 0 else { break }
             let outcome: FileDescriptorIO.ReadOutcome
             do {
-                outcome = try FileDescriptorIO.read(stdoutFD)
+                outcome = try FileDescriptorIO.read(stdoutFD, maximum: bytesPerRead)
             } catch {
                 closeStdout()
                 break
@@ -105,18 +109,20 @@ struct WorkerChannel {
         }
     }
 
-    mutating func closeStdin() {
+    func closeStdin() {
+        if stdinFD >= 0 { poller.unwatch(stdinFD) }
         FileDescriptorIO.close(stdinFD)
         stdinFD = -1
         outbound = []
     }
 
-    mutating func closeStdout() {
+    func closeStdout() {
+        if stdoutFD >= 0 { poller.unwatch(stdoutFD) }
         FileDescriptorIO.close(stdoutFD)
         stdoutFD = -1
     }
 
-    mutating func close() {
+    func close() {
         closeStdin()
         closeStdout()
     }

@@ -8,7 +8,7 @@ extension Collector {
     /// Opens a repository session and the statements for its powa version.
     func withRepository<T>(_ body: (PowaSession, RepositorySQL) throws(PostgresError) -> T) -> T? {
         guard let repository = openRepository() else { return nil }
-        defer { repository.close() }
+        defer { closeRepository(repository) }
         let version: PowaVersion
         do {
             version = try PowaVersion.validated(extversion: repository.extensions.powaVersionText, on: .repository)

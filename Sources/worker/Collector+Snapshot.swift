@@ -47,7 +47,7 @@ extension Collector {
 
         guard let remote = ensureRemote(reportErrors: true) else { return false }
         guard let repository = openRepository() else { return false }
-        defer { repository.close() }
+        defer { closeRepository(repository) }
 
         let versions: (repository: PowaVersion, remote: PowaVersion)
         do {

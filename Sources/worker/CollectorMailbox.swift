@@ -18,6 +18,8 @@ final class CollectorMailbox: Sendable {
         /// The running snapshot went past its budget and was cancelled.
         var snapshotAborted = false
         var finished = false
+        /// The supervisor answered the last `slot_request`.
+        var slotGranted = false
         var connections: [Int: (canceller: PostgresCanceller, socket: Int32)] = [:]
         var nextToken = 0
     }
@@ -73,6 +75,29 @@ final class CollectorMailbox: Sendable {
         _ = poll(&entry, 1, milliseconds)
         var drain = [UInt8](repeating: 0, count: 64)
         while read(wakeRead, &drain, drain.count) > 0 {}
+    }
+
+    /// The control thread read `slot_granted`.
+    func grantSlot() {
+        state.withLock { $0.slotGranted = true }
+        wake()
+    }
+
+    /// Forgets any grant, before a new `slot_request` goes out.
+    func clearSlotGrant() { state.withLock { $0.slotGranted = false } }
+
+    /// Waits for `slot_granted`; false when the worker is stopping first.
+    /// Commands that arrive meanwhile stay queued for later.
+    func waitForSlot() -> Bool {
+        while true {
+            let (granted, stopping) = state.withLock { ($0.slotGranted, $0.stopRequested) }
+            if stopping { return false }
+            if granted { return true }
+            var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, 1000)
+            var drain = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &drain, drain.count) > 0 {}
+        }
     }
 
     /// Registers a connection the collector is about to block on; returns a

@@ -113,7 +113,7 @@ final class Collector: @unchecked Sendable {
         case .refreshCatalogs(let dbnames):
             logger.debug("Catalog refresh asked for \(dbnames.isEmpty ? "all databases" : dbnames.joined(separator: ", "))")
             schedule?.requestCatalogRefresh(dbnames: dbnames)
-        case .start, .stop:
+        case .start, .stop, .slotGranted:
             break
         }
     }
@@ -169,6 +169,7 @@ final class Collector: @unchecked Sendable {
     /// Opens a repository connection for one snapshot (or one version
     /// update), as the reference does; the status says when it fails.
     func openRepository() -> PowaSession? {
+        guard acquireRepositorySlot() else { return nil }
         do {
             let session = try PowaSession.open(
                 .conninfo(config.repositoryDSN),
@@ -180,8 +181,30 @@ final class Collector: @unchecked Sendable {
         } catch {
             let message = "Error connecting on the repository (\(ConnectionParameters.conninfo(config.repositoryDSN).redactedDescription)):\n\(error)"
             reportConnectionFailure(message, status: WorkerStatusText.noRepositoryConnection)
+            releaseRepositorySlot()
             return nil
         }
+    }
+
+    /// Closes a session of `openRepository` and gives its slot back.
+    func closeRepository(_ session: PowaSession) {
+        session.close()
+        releaseRepositorySlot()
+    }
+
+    /// Under a supervisor, waits for its turn to use the repository
+    /// (`max_concurrent_snapshots`); false when the worker stops first.
+    private func acquireRepositorySlot() -> Bool {
+        guard config.usesSnapshotSlots else { return true }
+        mailbox.clearSlotGrant()
+        reporter.send(.slotRequest)
+        if mailbox.waitForSlot() { return true }
+        reporter.send(.slotRelease)  // leaves the queue
+        return false
+    }
+
+    private func releaseRepositorySlot() {
+        if config.usesSnapshotSlots { reporter.send(.slotRelease) }
     }
 
     /// Logs a failed connection (its password already redacted) and says

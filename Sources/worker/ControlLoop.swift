@@ -24,13 +24,22 @@ struct ControlLoop {
     static let cancelGrace = 5.0
 
     mutating func run() -> Never {
+        var lastHeartbeat = -Double.infinity
         var nextHeartbeat = SystemClock.now()
         var budgetAction = 0  // 0: none yet, 1: cancelled, 2: sockets shut down
+        var collectorStuck = false
         while true {
             let now = SystemClock.now()
-            if now >= nextHeartbeat {
+            // The interval the supervisor expects in the current state: a
+            // snapshot's start shortens the wait at once.
+            let interval = WorkerMessage.heartbeatInterval(snapshotRunning: reporter.status.snapshotRunning)
+            nextHeartbeat = lastHeartbeat + interval
+            // A collector thread that did not come back even with its
+            // sockets shut down is hung: silence lets the watchdog end it.
+            if now >= nextHeartbeat, !collectorStuck {
                 reporter.heartbeat()
-                nextHeartbeat = now + WorkerMessage.heartbeatInterval
+                lastHeartbeat = now
+                nextHeartbeat = now + interval
             }
             if mailbox.isFinished { stop(reason: "collector ended") }
 
@@ -60,9 +69,13 @@ struct ControlLoop {
                     logger.warning("Server did not honour the cancel request: closing the connections")
                     mailbox.shutDownSockets()
                     budgetAction = 2
+                } else if elapsed > snapshotBudget + 3 * Self.cancelGrace, budgetAction == 2, !collectorStuck {
+                    logger.error("The snapshot did not end with its connections closed: no more heartbeats")
+                    collectorStuck = true
                 }
             } else {
                 budgetAction = 0
+                collectorStuck = false
             }
         }
     }
@@ -106,6 +119,8 @@ struct ControlLoop {
             mailbox.post(message)
         case .updateVersions, .forceSnapshot, .refreshCatalogs:
             mailbox.post(message)
+        case .slotGranted:
+            mailbox.grantSlot()
         }
     }
 

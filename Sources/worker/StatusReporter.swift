@@ -28,6 +28,11 @@ final class StatusReporter: Sendable {
         current.withLock { _ in Self.send(.heartbeat) }
     }
 
+    /// `slot_request` / `slot_release` (admission to the repository).
+    func send(_ message: WorkerMessage) {
+        current.withLock { _ in Self.send(message) }
+    }
+
     /// Sends the current status again (the supervisor just started us).
     func announce() {
         current.withLock { Self.send(.status($0)) }

@@ -118,9 +118,11 @@ import TestSupport
                 #expect(try await client.workersStatus(srvid, timeout: 1) != nil, "still answering at once")
 
                 var status: String?
-                let noticed = try await eventually(timeout: 25, interval: 0.5) {
+                // Idle, it promised a heartbeat within 20 s: suspected 15 s
+                // after that, found stopped and ended at once.
+                let noticed = try await eventually(timeout: 45, interval: 0.5) {
                     status = try await Self.status(client, srvid)
-                    return status?.contains("(no message for 1") == true
+                    return status?.contains("(no message for ") == true
                 }
                 #expect(noticed, "status: \(String(describing: status))\n\(supervisor.logTail())")
                 var replacement: pid_t?

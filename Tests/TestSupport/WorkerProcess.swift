@@ -10,6 +10,8 @@ public final class WorkerProcess {
     /// Every status line received so far, in order.
     public private(set) var statuses: [WorkerStatus] = []
     public private(set) var heartbeats = 0
+    /// `slot_request` and `slot_release` lines, in order.
+    public private(set) var slotMessages: [WorkerMessage] = []
     /// Lines that were not valid worker messages.
     public private(set) var malformedLines: [String] = []
     private var lines = LineBuffer()
@@ -128,6 +130,7 @@ public final class WorkerProcess {
                         switch try JSONLines.decode(WorkerMessage.self, from: line) {
                         case .status(let status): statuses.append(status)
                         case .heartbeat: heartbeats += 1
+                        case .slotRequest, .slotRelease: slotMessages.append(try JSONLines.decode(WorkerMessage.self, from: line))
                         }
                     } catch {
                         malformedLines.append(String(decoding: line, as: UTF8.self))

@@ -16,4 +16,11 @@ ssize_t csystemshims_send_with_fds(int socket, const void *bytes, size_t length,
    truncated control message are closed and `*received` is 0.
    Returns what recvmsg returns. */
 ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, int *fds, int capacity, int *received);
+/* epoll without its packed struct (Swift imports epoll_event awkwardly):
+   each descriptor is registered with a 64-bit key, and a wait fills
+   parallel arrays of keys and event masks. Events are EPOLLIN/EPOLLOUT... */
+#include <stdint.h>
+int csystemshims_epoll_create(void);
+int csystemshims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key);
+int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms);
 #endif

@@ -5,7 +5,8 @@
 ///         "repository": { "dsn": "postgresql://powa_user@localhost:5432/powa" },
 ///         "debug": false,
 ///         "use_server_alias": false,
-///         "snapshot_timeout": 120
+///         "snapshot_timeout": 120,
+///         "max_concurrent_snapshots": 10
 ///     }
 ///
 /// Everything about the monitored servers lives in the repository's
@@ -30,11 +31,22 @@ public struct CollectorConfiguration: Equatable, Sendable {
     /// `/readyz`; nil (the key is absent) serves nothing. Read at startup
     /// only: a reload that changes it is reported and ignored.
     public var metricsListen: ListenAddress?
+    /// `max_concurrent_snapshots`: how many workers may be connected to the
+    /// repository at once (snapshots and version saves); the others wait
+    /// their turn, in order. Bounds the repository's connections and the
+    /// burst after a restart or an outage.
+    public var maxConcurrentSnapshots: Int
+
+    /// See the README: with 2 cores, 10 concurrent snapshots keep the
+    /// repository busy without more backends than cores can serve.
+    public static let defaultMaxConcurrentSnapshots = 10
 
     public init(
         repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil,
+        maxConcurrentSnapshots: Int = CollectorConfiguration.defaultMaxConcurrentSnapshots,
         metricsListen: ListenAddress? = nil
     ) {
+        self.maxConcurrentSnapshots = maxConcurrentSnapshots
         self.repositoryDSN = repositoryDSN
         self.debug = debug
         self.useServerAlias = useServerAlias
@@ -44,7 +56,7 @@ public struct CollectorConfiguration: Equatable, Sendable {
 
     /// Keys this program reads, with their dotted paths as errors name them.
     static let knownTopLevelKeys: Set<String> = [
-        "repository", "debug", "use_server_alias", "snapshot_timeout", "metrics_listen",
+        "repository", "debug", "use_server_alias", "snapshot_timeout", "max_concurrent_snapshots", "metrics_listen",
     ]
     static let knownRepositoryKeys: Set<String> = ["dsn"]
 
@@ -83,6 +95,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
             debug: try boolean(document, "debug", path: path),
             useServerAlias: try boolean(document, "use_server_alias", path: path),
             snapshotTimeout: try positiveSeconds(document, "snapshot_timeout", path: path),
+            maxConcurrentSnapshots: try positiveCount(document, "max_concurrent_snapshots", path: path)
+                ?? defaultMaxConcurrentSnapshots,
             metricsListen: try listenAddress(document, "metrics_listen", path: path))
         let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }
@@ -134,6 +148,24 @@ public struct CollectorConfiguration: Equatable, Sendable {
                 throw .wrongType(path: path, key: key, expected: expected, found: text)
             }
             return seconds
+        case let other?:
+            throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
+        }
+    }
+
+    /// An optional whole number of at least 1, nil when absent.
+    private static func positiveCount(
+        _ document: JSONValue, _ key: String, path: String
+    ) throws(ConfigurationError) -> Int? {
+        let expected = "a whole number greater than 0"
+        switch document[key] {
+        case nil:
+            return nil
+        case .number(let text):
+            guard let count = Int(text), count > 0 else {
+                throw .wrongType(path: path, key: key, expected: expected, found: text)
+            }
+            return count
         case let other?:
             throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
         }

@@ -51,7 +51,8 @@ public struct ServerRow: Equatable, Sendable {
                 host: hostname, port: port, user: username, password: password, dbname: dbname),
             repositoryDSN: collector.repositoryDSN,
             debug: collector.debug,
-            snapshotTimeout: collector.snapshotTimeout)
+            snapshotTimeout: collector.snapshotTimeout,
+            usesSnapshotSlots: true)
     }
 
     /// The worker configurations of the collected servers among `rows`, by

@@ -13,6 +13,9 @@ public enum SupervisorMessage: Equatable, Sendable {
     case refreshCatalogs(dbnames: [String])
     /// Abort any snapshot in flight (rolled back), close connections, exit 0.
     case stop
+    /// The answer to `slot_request`: the worker may connect to the
+    /// repository now, and sends `slot_release` when done.
+    case slotGranted
 }
 
 extension SupervisorMessage: Codable {
@@ -26,6 +29,7 @@ extension SupervisorMessage: Codable {
         case .forceSnapshot: "force_snapshot"
         case .refreshCatalogs: "refresh_catalogs"
         case .stop: "stop"
+        case .slotGranted: "slot_granted"
         }
     }
 
@@ -40,6 +44,7 @@ extension SupervisorMessage: Codable {
         case "refresh_catalogs":
             self = .refreshCatalogs(dbnames: try c.decodeIfPresent([String].self, forKey: .dbnames) ?? [])
         case "stop": self = .stop
+        case "slot_granted": self = .slotGranted
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: c, debugDescription: "unknown message type \"\(type)\"")
@@ -52,7 +57,7 @@ extension SupervisorMessage: Codable {
         switch self {
         case .start(let config), .reload(let config): try c.encode(config, forKey: .config)
         case .refreshCatalogs(let dbnames): try c.encode(dbnames, forKey: .dbnames)
-        case .updateVersions, .forceSnapshot, .stop: break
+        case .updateVersions, .forceSnapshot, .stop, .slotGranted: break
         }
     }
 }

@@ -14,11 +14,16 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
     /// Seconds a snapshot may run before it is cancelled (config key
     /// `snapshot_timeout`); nil means `SnapshotBudget.seconds(for:)`'s default.
     public var snapshotTimeout: Double?
+    /// Ask the supervisor for a slot (`slot_request`) before each
+    /// repository connection. Absent (false) for a worker driven without a
+    /// supervisor, as the worker tests do.
+    public var usesSnapshotSlots: Bool
 
     public init(
         srvid: Int, name: String, frequency: Int, server: ServerConnectionParameters,
-        repositoryDSN: String, debug: Bool, snapshotTimeout: Double? = nil
+        repositoryDSN: String, debug: Bool, snapshotTimeout: Double? = nil, usesSnapshotSlots: Bool = false
     ) {
+        self.usesSnapshotSlots = usesSnapshotSlots
         self.srvid = srvid
         self.name = name
         self.frequency = frequency
@@ -33,5 +38,18 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
         case repositoryDSN = "repository_dsn"
         case debug
         case snapshotTimeout = "snapshot_timeout"
+        case usesSnapshotSlots = "snapshot_slots"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        srvid = try c.decode(Int.self, forKey: .srvid)
+        name = try c.decode(String.self, forKey: .name)
+        frequency = try c.decode(Int.self, forKey: .frequency)
+        server = try c.decode(ServerConnectionParameters.self, forKey: .server)
+        repositoryDSN = try c.decode(String.self, forKey: .repositoryDSN)
+        debug = try c.decode(Bool.self, forKey: .debug)
+        snapshotTimeout = try c.decodeIfPresent(Double.self, forKey: .snapshotTimeout)
+        usesSnapshotSlots = try c.decodeIfPresent(Bool.self, forKey: .usesSnapshotSlots) ?? false
     }
 }

@@ -9,6 +9,29 @@ struct RunningWorkerProcess: Sendable {
     var status: WorkerStatus?
     /// When a `force_snapshot` was sent that the worker has not begun yet.
     var forcedSnapshotRequestedAt: Double?
+    /// The watchdog's suspicion, reset by any valid message.
+    var suspicion = Suspicion()
+
+    /// What the watchdog found out about a silent worker so far.
+    struct Suspicion: Equatable, Sendable {
+        /// A `checkWorker` is in flight.
+        var checking = false
+        /// The last `/proc` sample taken, to compare CPU use with.
+        var sample: ProcessSample?
+        var extensions = 0
+        /// Extended deadline, replacing the promised one.
+        var extendedUntil: Double?
+    }
+
+    /// When the worker is overdue: the heartbeat it promised (a short one
+    /// during a snapshot, a long one when idle, the start grace before its
+    /// first line) plus the silence limit, or the extension granted.
+    func livenessDeadline(_ timings: SupervisorTimings) -> Double {
+        if let extended = suspicion.extendedUntil { return extended }
+        guard let status else { return lastHeardAt + timings.workerStartGrace }
+        return lastHeardAt + WorkerMessage.heartbeatInterval(snapshotRunning: status.snapshotRunning)
+            + timings.watchdogSilenceLimit
+    }
 
     init(pid: Int32, spawnedAt: Double) {
         self.pid = pid

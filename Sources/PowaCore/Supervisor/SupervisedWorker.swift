@@ -16,6 +16,8 @@ struct SupervisedWorker: Sendable {
     var earlierProcesses = WorkerStatus(status: "")
 
     enum ProcessState: Sendable {
+        /// In the spawn queue, waiting for the spawn pacer.
+        case waitingToSpawn
         /// `spawnWorker` was issued; the pid is not known yet.
         case spawning
         case running(RunningWorkerProcess)
@@ -67,7 +69,7 @@ struct SupervisedWorker: Sendable {
         switch process {
         case .running(let running): running.pid
         case .terminatingUnresponsive(let pid, _, _, _): pid
-        case .spawning, .waitingToRestart: nil
+        case .waitingToSpawn, .spawning, .waitingToRestart: nil
         }
     }
 
@@ -79,11 +81,15 @@ struct SupervisedWorker: Sendable {
     /// is the truth; answering `running` would hide a worker that never
     /// manages to start. It lasts a few milliseconds when all is well, as the
     /// worker reports its status as soon as it has read its `start` message.
-    func statusText(now: Double) -> String {
+    func statusText(now: Double, slot: SnapshotSlots.Standing = .none) -> String {
         switch process {
-        case .spawning:
+        case .waitingToSpawn, .spawning:
             return Self.starting
         case .running(let running):
+            if case .waiting(let since) = slot, now - since.seconds >= 1 {
+                // Overload shows as lateness, spread over every server.
+                return "waiting \(Int(now - since.seconds)) s for a snapshot slot"
+            }
             return running.status?.status ?? Self.starting
         case .terminatingUnresponsive(_, _, let silentFor, _):
             return "restarting (\(WorkerRestartReason.unresponsive(silentFor: silentFor)))"

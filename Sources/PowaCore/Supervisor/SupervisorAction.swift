@@ -10,6 +10,10 @@ public enum SupervisorAction: Equatable, Sendable {
     /// Write this message as one line on the worker's stdin.
     case sendToWorker(pid: Int32, SupervisorMessage)
     case signalWorker(pid: Int32, WorkerSignal)
+    /// The watchdog suspects this worker: read what waits in its pipe
+    /// (reporting the lines as `workerMessage`s), then sample
+    /// `/proc/<pid>/stat` and report `workerChecked`.
+    case checkWorker(pid: Int32)
 
     /// Open the repository connection (closing the current one, if any),
     /// `LISTEN powa_collector`, and report `repositoryConnected` or

@@ -36,6 +36,13 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// skipped, and does not count as a sign of life: a worker that only
     /// writes garbage is replaced by the watchdog.
     case workerMalformedLine(pid: Int32, reason: String)
+    /// Result of `checkWorker`, after the lines found were reported; nil
+    /// when `/proc/<pid>/stat` could not be read.
+    case workerChecked(pid: Int32, ProcessSample?)
+    /// The supervisor's own loop did not run for this long beyond its
+    /// tolerance (stopped, starved): the time was not counted against any
+    /// worker (the shell's clock is a `PresenceClock`).
+    case loopStalled(seconds: Double)
     /// A worker process ended (reaped with `waitpid`).
     case workerExited(pid: Int32, WorkerTermination)
 

@@ -59,9 +59,33 @@ public struct SupervisorStateMachine: Sendable {
     private var actions: [SupervisorAction] = []
     private var notifyRequests = NotifyRequestCounters()
 
+    /// What a timer is for: one per worker (its liveness deadline, kill
+    /// or restart time, whichever its state needs), one per retiring
+    /// process, and the machine's own.
+    enum TimerKey: Hashable, Sendable {
+        case worker(srvid: Int)
+        case retiring(pid: Int32)
+        case repositoryReconnect
+        case shutdownKill
+        case spawnPacing
+    }
+
+    /// Every deadline, so that no event scans the workers for them.
+    private var timers = TimerHeap<TimerKey>()
+    /// The server id of each worker process (running or being ended), so
+    /// that a line or an exit finds its worker without a scan.
+    private var srvidByPid: [Int32: Int] = [:]
+    private var slots = SnapshotSlots(capacity: CollectorConfiguration.defaultMaxConcurrentSnapshots)
+    private var pacer: SpawnPacer
+    /// Servers waiting for the pacer, in order; entries whose worker is no
+    /// longer `waitingToSpawn` are skipped.
+    private var spawnQueue: [Int] = []
+    private var spawnQueueHead = 0
+
     public init(timings: SupervisorTimings = .standard) {
         self.timings = timings
         self.repository = RepositoryLink(timings: timings)
+        self.pacer = SpawnPacer(burst: timings.spawnBurst, perSecond: timings.spawnsPerSecond)
     }
 
     /// True once the `exit` action was returned; later events are ignored.
@@ -84,6 +108,10 @@ public struct SupervisorStateMachine: Sendable {
         case .workerMessage(let pid, let message): workerMessage(pid: pid, message, now: now)
         case .workerMalformedLine(let pid, let reason): workerMalformedLine(pid: pid, reason: reason)
         case .workerExited(let pid, let termination): workerExited(pid: pid, termination, now: now)
+        case .workerChecked(let pid, let sample): workerChecked(pid: pid, sample, now: now)
+        case .loopStalled(let seconds):
+            log(seconds >= 5 ? .warning : .debug, "the supervisor itself did not run for \(Self.seconds(seconds))"
+                + " (machine overloaded or process stopped); that time is not counted against the workers")
         case .signalReceived(let signal): signalReceived(signal, now: now)
         case .notificationReceived(let payload, let permitted):
             notificationReceived(NotifyRequest(payload: payload), senderPermitted: permitted, now: now)
@@ -101,21 +129,7 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     /// When the next `tick` is due, or nil when nothing is waiting on time.
-    public var nextDeadline: Double? {
-        var deadlines: [Double] = []
-        if case .waitingToReconnect(let at) = repository.state { deadlines.append(at) }
-        for worker in workers.values {
-            switch worker.process {
-            case .running(let running): deadlines.append(running.lastHeardAt + timings.watchdogSilenceLimit)
-            case .terminatingUnresponsive(_, _, _, let killAt?): deadlines.append(killAt)
-            case .waitingToRestart(let at, _): deadlines.append(at)
-            case .spawning, .terminatingUnresponsive: break
-            }
-        }
-        deadlines += retiring.values.compactMap(\.killAt)
-        if case .shuttingDown(let killAt) = phase { deadlines.append(killAt) }
-        return deadlines.min()
-    }
+    public var nextDeadline: Double? { timers.nextDeadline?.seconds }
 
     /// The status string of every worker, by server id, as `WORKERS_STATUS`
     /// reports it. A removed server whose worker is still exiting, and every
@@ -124,7 +138,8 @@ public struct SupervisorStateMachine: Sendable {
         var statuses: [Int: String] = [:]
         for process in retiring.values { statuses[process.srvid] = WorkerStatusText.stopping }
         for (srvid, worker) in workers {
-            statuses[srvid] = isShuttingDown ? WorkerStatusText.stopping : worker.statusText(now: now)
+            statuses[srvid] = isShuttingDown
+                ? WorkerStatusText.stopping : worker.statusText(now: now, slot: slots.standing(of: srvid))
         }
         return statuses
     }
@@ -169,6 +184,7 @@ public struct SupervisorStateMachine: Sendable {
         guard phase == .notStarted else { return }
         phase = .starting
         configuration = loaded.configuration
+        _ = slots.setCapacity(configuration.maxConcurrentSnapshots, now: MonotonicInstant(seconds: 0))
         actions.append(.setDebugLogging(configuration.debug))
         log(.info, "using configuration file \(loaded.path)")
         for warning in loaded.warnings { log(.warning, warning) }
@@ -206,6 +222,7 @@ public struct SupervisorStateMachine: Sendable {
         if serverListRead == .inFlight { serverListRead = .wanted }
         let delay = repository.reconnectBackoff.nextDelay()
         repository.state = .waitingToReconnect(at: now + delay)
+        schedule(.repositoryReconnect, at: now + delay)
         if repository.outageStartedAt == nil {
             repository.outageStartedAt = now
             log(.warning, "\(wasConnected ? "lost the connection to" : "cannot connect to") the repository: "
@@ -266,6 +283,10 @@ public struct SupervisorStateMachine: Sendable {
             if previous.debug != configuration.debug {
                 actions.append(.setDebugLogging(configuration.debug))
             }
+            if previous.maxConcurrentSnapshots != configuration.maxConcurrentSnapshots {
+                log(.info, "max_concurrent_snapshots is now \(configuration.maxConcurrentSnapshots)")
+                sendGrants(slots.setCapacity(configuration.maxConcurrentSnapshots, now: MonotonicInstant(seconds: now)), now: now)
+            }
             if previous.repositoryDSN != configuration.repositoryDSN {
                 log(.info, "the repository DSN changed, connecting to the new repository")
                 repository.state = .connecting
@@ -292,10 +313,10 @@ public struct SupervisorStateMachine: Sendable {
             guard var worker = workers[srvid] else {
                 log(.info, "server \(srvid) added, starting its worker", worker: configuration.name)
                 workers[srvid] = SupervisedWorker(
-                    configuration: configuration, process: .spawning,
+                    configuration: configuration, process: .waitingToSpawn,
                     restartBackoff: ExponentialBackoff(
                         initialDelay: timings.restartInitialDelay, maximumDelay: timings.restartMaximumDelay))
-                actions.append(.spawnWorker(configuration))
+                spawnQueue.append(srvid)
                 continue
             }
             if worker.configuration != configuration {
@@ -313,20 +334,20 @@ public struct SupervisorStateMachine: Sendable {
             }
             workers[srvid] = worker
         }
+        pumpSpawnQueue(now: now)
     }
 
     private mutating func removeWorker(srvid: Int, now: Double) {
-        guard let worker = workers.removeValue(forKey: srvid) else { return }
+        guard let worker = forgetWorker(srvid: srvid, now: now) else { return }
         log(.info, "server \(srvid) removed, stopping its worker", worker: worker.name)
         switch worker.process {
         case .running(let running):
             actions.append(.sendToWorker(pid: running.pid, .stop))
-            retiring[running.pid] = RetiringWorkerProcess(
-                srvid: srvid, name: worker.name, killAt: now + timings.stopGracePeriod)
+            retire(pid: running.pid, srvid: srvid, name: worker.name, killAt: now + timings.stopGracePeriod)
         case .terminatingUnresponsive(let pid, _, _, let killAt):
             // Already sent SIGTERM; its SIGKILL stays on schedule.
-            retiring[pid] = RetiringWorkerProcess(srvid: srvid, name: worker.name, killAt: killAt)
-        case .spawning, .waitingToRestart:
+            retire(pid: pid, srvid: srvid, name: worker.name, killAt: killAt)
+        case .waitingToSpawn, .spawning, .waitingToRestart:
             // No process yet: a late `workerSpawned` is stopped on arrival.
             break
         }
@@ -339,19 +360,20 @@ public struct SupervisorStateMachine: Sendable {
               phase == .running || isShuttingDown
         else {
             // Its server was removed meanwhile: stop it at once.
-            let killAt = now + timings.stopGracePeriod
-            retiring[pid] = RetiringWorkerProcess(srvid: srvid, name: "server \(srvid)", killAt: killAt)
+            retire(pid: pid, srvid: srvid, name: "server \(srvid)", killAt: now + timings.stopGracePeriod)
             actions.append(.sendToWorker(pid: pid, .stop))
             return
         }
         if case .shuttingDown(let killAt) = phase {
             workers[srvid] = nil
-            retiring[pid] = RetiringWorkerProcess(srvid: srvid, name: worker.name, killAt: killAt)
+            retire(pid: pid, srvid: srvid, name: worker.name, killAt: killAt)
             actions.append(.sendToWorker(pid: pid, .stop))
             return
         }
+        // The start grace counts from here: the process really exists now.
         worker.process = .running(RunningWorkerProcess(pid: pid, spawnedAt: now))
-        workers[srvid] = worker
+        srvidByPid[pid] = srvid
+        store(worker, srvid: srvid)
         log(.info, "worker started (pid \(pid))", worker: worker.name)
         actions.append(.sendToWorker(pid: pid, .start(worker.configuration)))
     }
@@ -363,14 +385,38 @@ public struct SupervisorStateMachine: Sendable {
             return
         }
         scheduleRestart(&worker, reason: .spawnFailed(reason), uptime: 0, now: now)
-        workers[srvid] = worker
+        store(worker, srvid: srvid)
     }
 
     private mutating func workerMessage(pid: Int32, _ message: WorkerMessage, now: Double) {
-        guard let srvid = srvidOfRunningWorker(pid: pid), var worker = workers[srvid],
-              case .running(var running) = worker.process
-        else { return }  // a stopping process's last words, or a stranger
+        guard let srvid = srvidByPid[pid], var worker = workers[srvid],
+              case .running(var running) = worker.process, running.pid == pid
+        else {
+            // A stopping process's last words, or a stranger. A retiring
+            // process gave its slot up when it was retired, and is never
+            // granted one.
+            return
+        }
+        if running.suspicion != RunningWorkerProcess.Suspicion() {
+            if running.suspicion.extensions > 0 {
+                log(.info, "worker heard from again after \(Self.seconds(now - running.lastHeardAt))"
+                    + " of silence: it was slow, not dead", worker: worker.name)
+            }
+            running.suspicion = RunningWorkerProcess.Suspicion()
+        }
         running.lastHeardAt = now
+        switch message {
+        case .slotRequest:
+            if slots.request(srvid, now: MonotonicInstant(seconds: now)) {
+                actions.append(.sendToWorker(pid: pid, .slotGranted))
+            } else {
+                log(.debug, "waiting for a snapshot slot (\(slots.waitingCount) waiting)", worker: worker.name)
+            }
+        case .slotRelease:
+            releaseSlot(srvid: srvid, now: now)
+        case .heartbeat, .status:
+            break
+        }
         if case .status(let status) = message {
             if status.status != running.status?.status {
                 log(.debug, "status: \(status.status)", worker: worker.name)
@@ -381,11 +427,11 @@ public struct SupervisorStateMachine: Sendable {
             }
         }
         worker.process = .running(running)
-        workers[srvid] = worker
+        store(worker, srvid: srvid)
     }
 
     private mutating func workerMalformedLine(pid: Int32, reason: String) {
-        let name = workers.values.first(where: { $0.pid == pid })?.name ?? retiring[pid]?.name
+        let name = srvidByPid[pid].flatMap { workers[$0]?.name } ?? retiring[pid]?.name
         log(.warning, "ignored a malformed line from worker process \(pid): \(Self.shortened(reason))"
             + " (worker and supervisor from different builds? install both from one build)",
             worker: name)
@@ -393,10 +439,14 @@ public struct SupervisorStateMachine: Sendable {
 
     private mutating func workerExited(pid: Int32, _ termination: WorkerTermination, now: Double) {
         if let process = retiring.removeValue(forKey: pid) {
+            timers.cancel(.retiring(pid: pid))
             log(.info, "worker stopped (\(termination))", worker: process.name)
             return
         }
-        guard let (srvid, worker) = workers.first(where: { $0.value.pid == pid }) else { return }
+        guard let srvid = srvidByPid.removeValue(forKey: pid), let worker = workers[srvid], worker.pid == pid
+        else { return }
+        // Mid-snapshot or waiting: its place goes to the next in line.
+        releaseSlot(srvid: srvid, now: now)
         var restarted = worker
         restarted.keepCounters(of: worker.currentStatus)
         switch worker.process {
@@ -404,10 +454,10 @@ public struct SupervisorStateMachine: Sendable {
             scheduleRestart(&restarted, reason: .terminated(termination), uptime: now - running.spawnedAt, now: now)
         case .terminatingUnresponsive(_, let spawnedAt, let silentFor, _):
             scheduleRestart(&restarted, reason: .unresponsive(silentFor: silentFor), uptime: now - spawnedAt, now: now)
-        case .spawning, .waitingToRestart:
+        case .waitingToSpawn, .spawning, .waitingToRestart:
             return
         }
-        workers[srvid] = restarted
+        store(restarted, srvid: srvid)
     }
 
     /// Puts `worker` in the waiting-to-restart state with the next backoff
@@ -424,76 +474,192 @@ public struct SupervisorStateMachine: Sendable {
             + " (its last lines in this log say why)", worker: worker.name)
     }
 
-    private func srvidOfRunningWorker(pid: Int32) -> Int? {
-        workers.first(where: {
-            if case .running(let running) = $0.value.process { running.pid == pid } else { false }
-        })?.key
-    }
-
     // MARK: - Time
 
+    /// Handles the timers that are due, and only those.
     private mutating func tick(now: Double) {
-        switch phase {
-        case .running:
-            reconnectRepositoryIfDue(now: now)
-            superviseWorkers(now: now)
-            killRetiringProcessesIfDue(now: now)
-        case .shuttingDown(let killAt) where now >= killAt:
-            for pid in retiring.keys.sorted() where retiring[pid]?.killAt != nil {
-                log(.warning, "worker did not stop in time, killing it (its snapshot is rolled back)", worker: retiring[pid]?.name)
+        for key in timers.popExpired(now: MonotonicInstant(seconds: now)) {
+            switch key {
+            case .repositoryReconnect:
+                guard phase == .running, case .waitingToReconnect = repository.state else { continue }
+                repository.state = .connecting
+                actions.append(.connectRepository(dsn: configuration.repositoryDSN))
+            case .shutdownKill:
+                guard case .shuttingDown = phase else { continue }
+                for pid in retiring.keys.sorted() where retiring[pid]?.killAt != nil {
+                    log(.warning, "worker did not stop in time, killing it", worker: retiring[pid]?.name)
+                    actions.append(.signalWorker(pid: pid, .kill))
+                }
+                exit(code: 0)
+                return
+            case .retiring(let pid):
+                guard let process = retiring[pid], process.killAt != nil else { continue }
+                log(.warning, "worker did not stop in time, killing it", worker: process.name)
                 actions.append(.signalWorker(pid: pid, .kill))
+                retiring[pid]?.killAt = nil
+            case .spawnPacing:
+                pumpSpawnQueue(now: now)
+            case .worker(let srvid):
+                workerTimerFired(srvid: srvid, now: now)
             }
-            exit(code: 0)
-        case .shuttingDown:
-            killRetiringProcessesIfDue(now: now)
-        case .notStarted, .starting, .finished:
-            break
         }
     }
 
-    private mutating func reconnectRepositoryIfDue(now: Double) {
-        guard case .waitingToReconnect(let at) = repository.state, now >= at else { return }
-        repository.state = .connecting
-        actions.append(.connectRepository(dsn: configuration.repositoryDSN))
+    /// One worker's deadline passed: the watchdog's turn (a running worker
+    /// overdue, or a SIGTERM without effect) or its restart.
+    private mutating func workerTimerFired(srvid: Int, now: Double) {
+        guard phase == .running, var worker = workers[srvid] else { return }
+        switch worker.process {
+        case .running(var running):
+            guard now >= running.livenessDeadline(timings), !running.suspicion.checking else {
+                store(worker, srvid: srvid)
+                return
+            }
+            // Slow is not dead: what waits in its pipe, and its /proc
+            // state, come before any verdict.
+            running.suspicion.checking = true
+            worker.process = .running(running)
+            store(worker, srvid: srvid)
+            actions.append(.checkWorker(pid: running.pid))
+        case .terminatingUnresponsive(let pid, let spawnedAt, let silence, let killAt?) where now >= killAt:
+            log(.error, "worker did not exit after SIGTERM, killing it", worker: worker.name)
+            actions.append(.signalWorker(pid: pid, .kill))
+            worker.process = .terminatingUnresponsive(pid: pid, spawnedAt: spawnedAt, silentFor: silence, killAt: nil)
+            store(worker, srvid: srvid)
+        case .waitingToRestart(let at, _) where now >= at:
+            log(.info, "restarting worker", worker: worker.name)
+            worker.process = .waitingToSpawn
+            store(worker, srvid: srvid)
+            spawnQueue.append(srvid)
+            pumpSpawnQueue(now: now)
+        case .waitingToSpawn, .spawning, .terminatingUnresponsive, .waitingToRestart:
+            store(worker, srvid: srvid)
+        }
     }
 
-    /// The watchdog (SIGTERM after `watchdogSilenceLimit` of silence,
-    /// SIGKILL `watchdogKillGrace` later) and the restarts that are due.
-    private mutating func superviseWorkers(now: Double) {
-        for srvid in workers.keys.sorted() {
-            guard var worker = workers[srvid] else { continue }
-            switch worker.process {
-            case .running(let running) where now - running.lastHeardAt >= timings.watchdogSilenceLimit:
-                let silence = now - running.lastHeardAt
-                log(.error, "worker sent nothing for \(Self.seconds(silence)), terminating it"
-                    + " (see its last lines in this log, and pg_stat_activity on the server, for where it hung)",
-                    worker: worker.name)
-                actions.append(.signalWorker(pid: running.pid, .terminate))
-                worker.process = .terminatingUnresponsive(
-                    pid: running.pid, spawnedAt: running.spawnedAt, silentFor: silence,
-                    killAt: now + timings.watchdogKillGrace)
-            case .terminatingUnresponsive(let pid, let spawnedAt, let silence, let killAt?) where now >= killAt:
-                log(.error, "worker did not exit after SIGTERM, killing it", worker: worker.name)
-                actions.append(.signalWorker(pid: pid, .kill))
-                worker.process = .terminatingUnresponsive(pid: pid, spawnedAt: spawnedAt, silentFor: silence, killAt: nil)
-            case .waitingToRestart(let at, _) where now >= at:
-                log(.info, "restarting worker", worker: worker.name)
-                worker.process = .spawning
-                actions.append(.spawnWorker(worker.configuration))
-            default:
+    /// The verdict on a suspect, its pipe read (any line found cleared the
+    /// suspicion already) and its process sampled.
+    private mutating func workerChecked(pid: Int32, _ sample: ProcessSample?, now: Double) {
+        guard let srvid = srvidByPid[pid], var worker = workers[srvid],
+              case .running(var running) = worker.process, running.pid == pid
+        else { return }
+        let wasChecking = running.suspicion.checking
+        running.suspicion.checking = false
+        let silence = now - running.lastHeardAt
+        defer {
+            if case .running = worker.process { worker.process = .running(running) }
+            store(worker, srvid: srvid)
+        }
+        guard wasChecking, phase == .running, now >= running.livenessDeadline(timings) else { return }
+        let previous = running.suspicion.sample
+        let verdict: String?
+        if let sample, !sample.isStopped {
+            if previous == nil || sample.cpuTicks > previous!.cpuTicks,
+               running.suspicion.extensions < timings.maximumSlowExtensions {
+                verdict = nil
+            } else {
+                verdict = running.suspicion.extensions >= timings.maximumSlowExtensions
+                    ? "still silent after \(running.suspicion.extensions) checks" : "not using any CPU"
+            }
+        } else {
+            verdict = sample == nil ? "its process cannot be inspected" : "its process is stopped"
+        }
+        guard let verdict else {
+            if previous != nil {
+                log(.warning, "worker sent nothing for \(Self.seconds(silence)) but is using CPU: slow, not dead; "
+                    + "checking again in \(Self.seconds(timings.slowWorkerExtension))", worker: worker.name)
+            }
+            running.suspicion.sample = sample
+            running.suspicion.extensions += 1
+            running.suspicion.extendedUntil = now + timings.slowWorkerExtension
+            return
+        }
+        log(.error, "worker sent nothing for \(Self.seconds(silence)) and \(verdict), terminating it",
+            worker: worker.name)
+        actions.append(.signalWorker(pid: pid, .terminate))
+        releaseSlot(srvid: srvid, now: now)
+        worker.process = .terminatingUnresponsive(
+            pid: pid, spawnedAt: running.spawnedAt, silentFor: silence, killAt: now + timings.watchdogKillGrace)
+    }
+
+    // MARK: - Bookkeeping that keeps events free of scans
+
+    /// Stores `worker` and arms its one timer for what its state waits on.
+    private mutating func store(_ worker: SupervisedWorker, srvid: Int) {
+        workers[srvid] = worker
+        switch worker.process {
+        case .running(let running):
+            schedule(.worker(srvid: srvid), at: running.livenessDeadline(timings))
+        case .terminatingUnresponsive(_, _, _, let killAt?):
+            schedule(.worker(srvid: srvid), at: killAt)
+        case .waitingToRestart(let at, _):
+            schedule(.worker(srvid: srvid), at: at)
+        case .waitingToSpawn, .spawning, .terminatingUnresponsive:
+            timers.cancel(.worker(srvid: srvid))
+        }
+    }
+
+    /// Removes a worker from the fleet: its timer, its slot, its pid.
+    private mutating func forgetWorker(srvid: Int, now: Double) -> SupervisedWorker? {
+        guard let worker = workers.removeValue(forKey: srvid) else { return nil }
+        timers.cancel(.worker(srvid: srvid))
+        releaseSlot(srvid: srvid, now: now)
+        if let pid = worker.pid { srvidByPid[pid] = nil }
+        return worker
+    }
+
+    private mutating func retire(pid: Int32, srvid: Int, name: String, killAt: Double?) {
+        retiring[pid] = RetiringWorkerProcess(srvid: srvid, name: name, killAt: killAt)
+        if let killAt { schedule(.retiring(pid: pid), at: killAt) } else { timers.cancel(.retiring(pid: pid)) }
+    }
+
+    private mutating func schedule(_ key: TimerKey, at seconds: Double) {
+        timers.schedule(key, at: MonotonicInstant(seconds: seconds))
+    }
+
+    /// Gives `srvid`'s slot (or place in line) back and grants the next.
+    private mutating func releaseSlot(srvid: Int, now: Double) {
+        guard slots.standing(of: srvid) != .none else { return }
+        sendGrants(slots.release(srvid, now: MonotonicInstant(seconds: now)), now: now)
+    }
+
+    /// Tells each newly granted worker; one that is no longer running
+    /// gives its slot straight back.
+    private mutating func sendGrants(_ granted: [Int], now: Double) {
+        var pending = granted
+        while !pending.isEmpty {
+            let srvid = pending.removeFirst()
+            if let worker = workers[srvid], case .running(let running) = worker.process {
+                log(.debug, "snapshot slot granted to the next in line", worker: worker.name)
+                actions.append(.sendToWorker(pid: running.pid, .slotGranted))
+            } else {
+                pending += slots.release(srvid, now: MonotonicInstant(seconds: now))
+            }
+        }
+    }
+
+    /// Spawns queued workers as fast as the pacer allows; arms the pacing
+    /// timer for the rest.
+    private mutating func pumpSpawnQueue(now: Double) {
+        let instant = MonotonicInstant(seconds: now)
+        while spawnQueueHead < spawnQueue.count {
+            let srvid = spawnQueue[spawnQueueHead]
+            guard var worker = workers[srvid], case .waitingToSpawn = worker.process else {
+                spawnQueueHead += 1
                 continue
             }
-            workers[srvid] = worker
+            guard phase == .running else { return }
+            guard pacer.take(now: instant) else {
+                timers.schedule(.spawnPacing, at: pacer.nextAvailable(now: instant))
+                return
+            }
+            spawnQueueHead += 1
+            worker.process = .spawning
+            store(worker, srvid: srvid)
+            actions.append(.spawnWorker(worker.configuration))
         }
-    }
-
-    private mutating func killRetiringProcessesIfDue(now: Double) {
-        for pid in retiring.keys.sorted() {
-            guard let process = retiring[pid], let killAt = process.killAt, now >= killAt else { continue }
-            log(.warning, "worker did not stop in time, killing it (its snapshot is rolled back)", worker: process.name)
-            actions.append(.signalWorker(pid: pid, .kill))
-            retiring[pid]?.killAt = nil
-        }
+        spawnQueue.removeAll(keepingCapacity: true)
+        spawnQueueHead = 0
     }
 
     // MARK: - Signals and shutdown
@@ -529,6 +695,9 @@ public struct SupervisorStateMachine: Sendable {
         }
         let killAt = now + timings.stopGracePeriod
         phase = .shuttingDown(killAt: killAt)
+        schedule(.shutdownKill, at: killAt)
+        timers.cancel(.repositoryReconnect)
+        timers.cancel(.spawnPacing)
         if case .waitingToReconnect = repository.state { repository.state = .disconnected }
         log(.info, "stopping all workers and exiting")
         for srvid in workers.keys.sorted() {
@@ -536,20 +705,21 @@ public struct SupervisorStateMachine: Sendable {
             switch worker.process {
             case .running(let running):
                 actions.append(.sendToWorker(pid: running.pid, .stop))
-                retiring[running.pid] = RetiringWorkerProcess(srvid: srvid, name: worker.name, killAt: killAt)
-                workers[srvid] = nil
+                _ = forgetWorker(srvid: srvid, now: now)
+                retire(pid: running.pid, srvid: srvid, name: worker.name, killAt: killAt)
             case .terminatingUnresponsive(let pid, _, _, let workerKillAt):
-                retiring[pid] = RetiringWorkerProcess(
-                    srvid: srvid, name: worker.name, killAt: workerKillAt.map { min($0, killAt) })
-                workers[srvid] = nil
-            case .waitingToRestart:
-                workers[srvid] = nil
+                _ = forgetWorker(srvid: srvid, now: now)
+                retire(pid: pid, srvid: srvid, name: worker.name, killAt: workerKillAt.map { min($0, killAt) })
+            case .waitingToSpawn, .waitingToRestart:
+                _ = forgetWorker(srvid: srvid, now: now)
             case .spawning:
                 continue
             }
         }
         for pid in retiring.keys {
-            if let processKillAt = retiring[pid]?.killAt { retiring[pid]?.killAt = min(processKillAt, killAt) }
+            if let processKillAt = retiring[pid]?.killAt {
+                retire(pid: pid, srvid: retiring[pid]!.srvid, name: retiring[pid]!.name, killAt: min(processKillAt, killAt))
+            }
         }
     }
 

@@ -11,10 +11,27 @@ public struct SupervisorTimings: Equatable, Sendable {
     /// A worker that ran this long before dying is considered to have been
     /// healthy: its next restart starts again from `restartInitialDelay`.
     public var healthyUptime: Double = 60
-    /// A worker that sends nothing (heartbeats included, one every
-    /// `WorkerMessage.heartbeatInterval` = 3 s) for this long is hung. Five
-    /// missed heartbeats rule out scheduling hiccups on a loaded machine.
+    /// A worker that sends nothing for this long past the heartbeat it
+    /// promised is suspected: during a snapshot it beats every
+    /// `WorkerMessage.heartbeatInterval` (3 s), so 15 s of silence is five
+    /// missed beats; an idle worker beats every 20 s and is suspected after
+    /// 20 + 15 s. A suspect's pipe is read and its `/proc` state checked
+    /// before any verdict (see `slowWorkerExtension`).
     public var watchdogSilenceLimit: Double = 15
+    /// A new process has this long, from its real start, to send its first
+    /// line: hundreds of processes starting together share the CPU.
+    public var workerStartGrace: Double = 30
+    /// A suspect that is not stopped gets this much more time, once to
+    /// take a second CPU sample and then while it is seen using CPU (slow,
+    /// not dead), at most `maximumSlowExtensions` times. A stopped process
+    /// (SIGSTOP) is ended at the first check.
+    public var slowWorkerExtension: Double = 10
+    public var maximumSlowExtensions: Int = 4
+    /// Worker processes started back to back, then per second: starting
+    /// hundreds at once starves the machine (the first version killed
+    /// workers that were merely slow to start).
+    public var spawnBurst: Int = 20
+    public var spawnsPerSecond: Int = 20
     /// After SIGTERM, a hung worker gets this long to exit before SIGKILL:
     /// enough to cancel a statement and roll back, not enough to matter.
     public var watchdogKillGrace: Double = 5

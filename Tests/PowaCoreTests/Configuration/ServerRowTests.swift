@@ -26,7 +26,7 @@ import Testing
         #expect(row.workerConfiguration(collector: collector) == WorkerConfiguration(
             srvid: 4, name: "db:5444", frequency: 60,
             server: ServerConnectionParameters(host: "db", port: 5444, user: "u", password: nil, dbname: "d"),
-            repositoryDSN: "host=repo", debug: true))
+            repositoryDSN: "host=repo", debug: true, usesSnapshotSlots: true))
     }
 
     @Test func configurationsAreKeyedByServerIdAndFiltered() {

@@ -110,7 +110,7 @@ import Testing
     @Test func hungWorkerKeepsItsEarlierKillTime() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
-        harness.advance(by: 15)  // SIGTERM, SIGKILL due in 5 s
+        harness.advance(by: harness.timings.workerStartGrace)  // SIGTERM, SIGKILL due in 5 s
         _ = harness.send(.signalReceived(.terminate))
         let kill = harness.advance(by: 5)
         #expect(kill.signals.map(\.signal) == [.kill])

@@ -11,7 +11,15 @@ struct SupervisorHarness {
     private(set) var pids: [Int: Int32] = [:]
     var collector = CollectorConfiguration(repositoryDSN: "postgresql://powa@repo/powa")
 
-    init(timings: SupervisorTimings = .standard) {
+    /// The standard timings without spawn pacing, so that scenarios with
+    /// many servers start them all at once; pacing has its own tests.
+    static let unpaced: SupervisorTimings = {
+        var timings = SupervisorTimings.standard
+        timings.spawnBurst = 1_000_000
+        return timings
+    }()
+
+    init(timings: SupervisorTimings = SupervisorHarness.unpaced) {
         machine = SupervisorStateMachine(timings: timings)
     }
 
@@ -19,8 +27,29 @@ struct SupervisorHarness {
 
     func pid(_ srvid: Int) -> Int32 { pids[srvid]! }
 
+    /// What `/proc/<pid>/stat` shows for each pid when the watchdog checks
+    /// it; a pid not listed shows as stopped (SIGSTOP), the plain hung case.
+    var processSamples: [Int32: ProcessSample?] = [:]
+    /// Lines waiting unread in a worker's pipe, delivered when the
+    /// watchdog drains it.
+    var unreadLines: [Int32: [WorkerMessage]] = [:]
+
+    /// Hands `event` to the machine; answers its `checkWorker` actions as
+    /// the shell does (unread lines first, then the sample).
     mutating func send(_ event: SupervisorEvent) -> [SupervisorAction] {
-        machine.handle(event, now: now)
+        var actions = machine.handle(event, now: now)
+        var index = 0
+        while index < actions.count {
+            if case .checkWorker(let pid) = actions[index] {
+                for line in unreadLines.removeValue(forKey: pid) ?? [] {
+                    actions += machine.handle(.workerMessage(pid: pid, line), now: now)
+                }
+                let sample = processSamples[pid] ?? ProcessSample(state: "T", cpuTicks: 0)
+                actions += machine.handle(.workerChecked(pid: pid, sample), now: now)
+            }
+            index += 1
+        }
+        return actions
     }
 
     /// Moves the clock to `time` and ticks.
