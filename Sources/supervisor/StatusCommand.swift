@@ -81,11 +81,11 @@ struct StatusCommand: ParsableCommand {
         while true {
             do {
                 for notification in try repository.drainNotifications() where notification.channel == channel {
-                    if let statuses = WorkersStatusAnswer.statuses(payload: notification.payload) {
+                    if let statuses = WorkersStatusReply.statuses(payload: notification.payload) {
                         return .success(statuses)
                     }
                     return .failure(Problem(
-                        message: "the collector refused: \(WorkersStatusAnswer.refusal(payload: notification.payload))"
+                        message: "the collector refused: \(WorkersStatusReply.refusal(payload: notification.payload))"
                             + " (the role of repository.dsn needs the powa_admin role or superuser)",
                         exitCode: 1))
                 }

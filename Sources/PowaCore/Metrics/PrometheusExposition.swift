@@ -20,10 +20,10 @@ public enum PrometheusExposition {
 
         out.family("powa_collector_notify_requests_total", .counter,
                    "NOTIFY requests received on powa_collector, by command and outcome.")
-        for key in metrics.notifyRequests.counts.keys.sorted() {
+        let requests = metrics.notifyRequests.counts
+        for key in requests.keys.sorted(by: { ($0.command.rawValue, $0.outcome.rawValue) < ($1.command.rawValue, $1.outcome.rawValue) }) {
             out.sample("powa_collector_notify_requests_total",
-                       [("command", key.command), ("outcome", key.outcome)],
-                       Double(metrics.notifyRequests.counts[key]!))
+                       [("command", key.command.rawValue), ("outcome", key.outcome.rawValue)], Double(requests[key]!))
         }
         out.family("powa_collector_workers", .gauge, "Workers by their WORKERS_STATUS string.")
         let byStatus = metrics.workersByStatus

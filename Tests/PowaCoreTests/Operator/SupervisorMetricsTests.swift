@@ -54,11 +54,13 @@ import Testing
         _ = harness.notify("RELOAD chan", permitted: false)
         _ = harness.notify("FORCE_SNAPSHOT chan abc")
         _ = harness.notify("\u{1}HOSTILE chan")
-        let counts = harness.machine.metrics(now: harness.now).notifyRequests.counts
-        #expect(counts[.init(command: "WORKERS_STATUS", outcome: "ok")] == 1)
-        #expect(counts[.init(command: "WORKERS_STATUS", outcome: "denied")] == 1)
-        #expect(counts[.init(command: "RELOAD", outcome: "denied")] == 1)
-        #expect(counts[.init(command: "FORCE_SNAPSHOT", outcome: "error")] == 1)
-        #expect(counts[.init(command: "other", outcome: "unknown")] == 1)
+        let counts = harness.machine.metrics(now: harness.now).notifyRequests
+        #expect(counts[.workersStatus, .done] == 1)
+        #expect(counts[.workersStatus, .refused] == 1)
+        #expect(counts[.reload, .refused] == 1)
+        #expect(counts[.forceSnapshot, .invalid] == 1)
+        #expect(counts[.unknown, .unknownCommand] == 1)
+        let text = PrometheusExposition.render(harness.machine.metrics(now: harness.now))
+        #expect(text.contains("powa_collector_notify_requests_total{command=\"RELOAD\",outcome=\"refused\"} 1\n"))
     }
 }

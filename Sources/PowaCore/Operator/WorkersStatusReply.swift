@@ -1,6 +1,6 @@
 /// Reads the collector's answer to `WORKERS_STATUS` as powa-web does:
 /// `WORKERS_STATUS OK {"1": "running", …}`.
-public enum WorkersStatusAnswer {
+public enum WorkersStatusReply {
     /// The statuses by server id; nil when the payload is not a successful
     /// `WORKERS_STATUS` answer (then `refusal` says why, when it can).
     public static func statuses(payload: String) -> [Int: String]? {
