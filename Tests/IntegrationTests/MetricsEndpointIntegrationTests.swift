@@ -15,7 +15,7 @@ struct MetricsEndpointIntegrationTests {
             let port = HTTPFetch.freePort()
             let extra = "\"metrics_listen\": \"127.0.0.1:\(port)\""
             try await withCollector(on: repository, extra: extra) { supervisor in
-                let snapshotted = try await eventually(timeout: 30) {
+                let snapshotted = try await eventually(timeout: 60) {
                     try HTTPFetch.get(port: port, path: "/metrics").body
                         .contains("powa_collector_snapshots_total{srvid=\"\(srvid)\",server=\"127.0.0.11:\(repository.remote.port)\"} 1")
                 }
@@ -30,6 +30,7 @@ struct MetricsEndpointIntegrationTests {
                 defer { directory.remove() }
                 let exposition = try HTTPFetch.get(port: port, path: "/metrics").body
                 #expect(exposition.contains("powa_collector_copied_rows_total{srvid=\"\(srvid)\""))
+                #expect(exposition.contains("\npowa_collector_snapshot_slots 10\n"), "\(exposition)")
                 let file = try directory.write("metrics.txt", exposition)
                 let lint = try await TestProcess.run(
                     "/bin/sh", ["-c", "exec /usr/bin/promtool check metrics < '\(file)'"], in: directory, name: "promtool")

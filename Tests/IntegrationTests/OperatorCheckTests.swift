@@ -83,7 +83,7 @@ import TestSupport
             #expect(none.stderr.contains("no collector answered within 2 s"), "\(none.stderr)")
 
             try await withCollector(on: repository) { supervisor in
-                let snapshotted = try await eventually(timeout: 30) { try repository.lastSnapshot(srvid) != nil }
+                let snapshotted = try await eventually(timeout: 60) { try repository.lastSnapshot(srvid) != nil }
                 try #require(snapshotted, "\(supervisor.logTail())")
                 let result = try await Self.run(["status", "--config", conf], in: directory)
                 #expect(result.termination == .exited(0), "\(result.stderr)")

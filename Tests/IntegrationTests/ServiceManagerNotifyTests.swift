@@ -17,7 +17,7 @@ import TestSupport
             try await withCollector(on: repository, environment: environment) { supervisor in
                 #expect(await manager.waitFor(timeout: 20) { $0 == "READY=1" }, "\(supervisor.logTail())")
                 #expect(await manager.waitFor(timeout: 5) { $0 == "WATCHDOG=1" })
-                #expect(await manager.waitFor(timeout: 20) { $0 == "STATUS=1 server: 1 running, 0 failing; repository connected" },
+                #expect(await manager.waitFor(timeout: 60) { $0 == "STATUS=1 server: 1 running, 0 failing; repository connected" },
                         "\(manager.received)")
 
                 manager.drain()
@@ -107,7 +107,7 @@ import TestSupport
             try repository.registerServer(address: 10, frequency: 5)
             try await withCollector(on: repository) { supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
-                let running = try await eventually(timeout: 20) {
+                let running = try await eventually(timeout: 60) {
                     try await client.workersStatus()?.values.allSatisfy { $0 == WorkerStatusText.running } == true
                 }
                 try #require(running, "\(supervisor.logTail())")

@@ -25,6 +25,13 @@ public enum PrometheusExposition {
             out.sample("powa_collector_notify_requests_total",
                        [("command", key.command.rawValue), ("outcome", key.outcome.rawValue)], Double(requests[key]!))
         }
+        out.family("powa_collector_snapshot_slots", .gauge,
+                   "Repository slots for snapshots (max_concurrent_snapshots).")
+        out.sample("powa_collector_snapshot_slots", [], Double(metrics.snapshotSlots.capacity))
+        out.family("powa_collector_snapshot_slots_in_use", .gauge, "Snapshot slots held by a worker now.")
+        out.sample("powa_collector_snapshot_slots_in_use", [], Double(metrics.snapshotSlots.inUse))
+        out.family("powa_collector_snapshot_slot_waiters", .gauge, "Workers waiting for a snapshot slot.")
+        out.sample("powa_collector_snapshot_slot_waiters", [], Double(metrics.snapshotSlots.waiting))
         out.family("powa_collector_workers", .gauge, "Workers by their WORKERS_STATUS string.")
         let byStatus = metrics.workersByStatus
         for status in byStatus.keys.sorted() {

@@ -9,16 +9,33 @@ public struct SupervisorMetrics: Equatable, Sendable {
     /// In server id order.
     public var servers: [ServerMetrics]
     public var notifyRequests: NotifyRequestCounters
+    public var snapshotSlots: SlotUse
+
+    /// The repository slots of `max_concurrent_snapshots`.
+    public struct SlotUse: Equatable, Sendable {
+        public var capacity: Int
+        public var inUse: Int
+        /// Workers waiting for one.
+        public var waiting: Int
+
+        public init(capacity: Int, inUse: Int, waiting: Int) {
+            self.capacity = capacity
+            self.inUse = inUse
+            self.waiting = waiting
+        }
+    }
 
     public init(
         repositoryConnected: Bool, serverListRead: Bool, state: ServiceState, servers: [ServerMetrics],
-        notifyRequests: NotifyRequestCounters = NotifyRequestCounters()
+        notifyRequests: NotifyRequestCounters = NotifyRequestCounters(),
+        snapshotSlots: SlotUse = SlotUse(capacity: 0, inUse: 0, waiting: 0)
     ) {
         self.repositoryConnected = repositoryConnected
         self.serverListRead = serverListRead
         self.state = state
         self.servers = servers
         self.notifyRequests = notifyRequests
+        self.snapshotSlots = snapshotSlots
     }
 
     /// Number of workers by their status string.

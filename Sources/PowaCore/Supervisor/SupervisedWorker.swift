@@ -48,13 +48,12 @@ struct SupervisedWorker: Sendable {
     }
 
     /// This server's line of the metrics endpoint.
-    func metrics(srvid: Int, now: Double) -> ServerMetrics {
+    func metrics(srvid: Int, now: Double, slot: SnapshotSlots.Standing) -> ServerMetrics {
         let current = currentStatus
         let earlier = earlierProcesses
-        let text = statusText(now: now)
         return ServerMetrics(
-            srvid: srvid, name: name, status: text,
-            up: current != nil && text == WorkerStatusText.running, restarts: restarts,
+            srvid: srvid, name: name, status: statusText(now: now, slot: slot),
+            up: current?.status == WorkerStatusText.running, restarts: restarts,
             snapshotsTaken: earlier.snapshotsTaken + (current?.snapshotsTaken ?? 0),
             snapshotsFailed: earlier.snapshotsFailed + (current?.snapshotsFailed ?? 0),
             datasourceErrors: earlier.datasourceErrors + (current?.datasourceErrors ?? 0),

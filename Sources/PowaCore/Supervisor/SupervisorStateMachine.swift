@@ -167,7 +167,7 @@ public struct SupervisorStateMachine: Sendable {
     /// What the metrics endpoint reports. Reads every worker: for a scrape,
     /// not for every event.
     public func metrics(now: Double) -> SupervisorMetrics {
-        var servers = workers.keys.sorted().map { workers[$0]!.metrics(srvid: $0, now: now) }
+        var servers = workers.keys.sorted().map { workers[$0]!.metrics(srvid: $0, now: now, slot: slots.standing(of: $0)) }
         for process in retiring.values.sorted(by: { $0.srvid < $1.srvid }) where workers[process.srvid] == nil {
             servers.append(ServerMetrics(srvid: process.srvid, name: process.name, status: WorkerStatusText.stopping, up: false))
         }
@@ -181,7 +181,8 @@ public struct SupervisorStateMachine: Sendable {
         }
         return SupervisorMetrics(
             repositoryConnected: isRepositoryConnected, serverListRead: listRead, state: serviceState,
-            servers: servers, notifyRequests: requestCounters)
+            servers: servers, notifyRequests: requestCounters,
+            snapshotSlots: .init(capacity: slots.capacity, inUse: slots.holderCount, waiting: slots.waitingCount))
     }
 
     // MARK: - Startup and repository connection

@@ -21,6 +21,7 @@ import Testing
         #expect(text.contains("powa_collector_last_snapshot_duration_seconds{srvid=\"1\",server=\"db\\\"1\\\\\\n\"} 0.5\n"))
         #expect(text.contains("powa_collector_last_snapshot_start_timestamp_seconds{srvid=\"1\",server=\"db\\\"1\\\\\\n\"} 1700000000.25\n"))
         #expect(text.contains("powa_collector_workers{status=\"starting\"} 1\n"))
+        #expect(text.contains("# TYPE powa_collector_snapshot_slots_in_use gauge\n"))
         #expect(text.contains("powa_collector_worker_up{srvid=\"2\",server=\"10.0.0.2:5432\"} 0\n"))
         // A server without a snapshot has no last-snapshot sample at all.
         #expect(!text.contains("powa_collector_last_snapshot_start_timestamp_seconds{srvid=\"2\""))
