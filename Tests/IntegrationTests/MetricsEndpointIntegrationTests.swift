@@ -94,7 +94,7 @@ struct MetricsEndpointIntegrationTests {
                 #expect(try HTTPFetch.get(port: port, path: "/metrics").status == 200)
                 // The workers were supervised meanwhile.
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
-                #expect(try await client.workersStatus() != nil)
+                #expect(try await client.workersStatus(timeout: 10) != nil)
             }
         }
     }
