@@ -13,15 +13,18 @@ final class RepositorySession {
     static let statementTimeoutMilliseconds = 10_000
     static let connectTimeoutSeconds = 10
 
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
     let powaVersion: PowaVersion
     /// The powa extension's schema, quoted.
     let powaSchema: String
+    /// The same, raw, for use as a value.
+    let powaSchemaName: String
 
-    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String) {
+    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String, powaSchemaName: String) {
         self.connection = connection
         self.powaVersion = powaVersion
         self.powaSchema = powaSchema
+        self.powaSchemaName = powaSchemaName
     }
 
     deinit { connection.close() }
@@ -79,7 +82,8 @@ final class RepositorySession {
             throw .version(error)
         }
         return try postgres { () throws(PostgresError) in
-            let schema = try connection.escapeIdentifier(extensions.schemas["powa"] ?? "public")
+            let schemaName = extensions.schemas["powa"] ?? "public"
+            let schema = try connection.escapeIdentifier(schemaName)
             if version.needsLoad { try connection.executeSimple(SessionSQL.loadPowa) }
             if version.usesSecureSearchPath { try connection.executeSimple(SessionSQL.secureSearchPath) }
             try connection.executeSimple(SessionSQL.defaultLockTimeout)
@@ -87,7 +91,8 @@ final class RepositorySession {
                 "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
                 [String(statementTimeoutMilliseconds)])
             try connection.listen(channel)
-            return RepositorySession(connection: connection, powaVersion: version, powaSchema: schema)
+            return RepositorySession(
+                connection: connection, powaVersion: version, powaSchema: schema, powaSchemaName: schemaName)
         }
     }
 
