@@ -19,6 +19,7 @@ enum CollectorThread {
             let collector = Unmanaged<Collector>.fromOpaque(context!).takeRetainedValue()
             collector.run()
             collector.mailbox.markFinished()
+            collector.reporter.controlWake.wake()
             return nil
         }, box.toOpaque())
         pthread_attr_destroy(&attributes)
