@@ -24,6 +24,7 @@ extension Collector {
         }
         var committed = false
         var errors: [String] = []
+        var lateness: Double?
         copiedInSnapshot = CopiedVolume()
         defer {
             let duration = SystemClock.wallNow() - wallStart
@@ -32,6 +33,7 @@ extension Collector {
             reporter.update {
                 $0.snapshotRunning = false
                 $0.lastSnapshotDuration = duration
+                if let lateness { $0.lastSnapshotLateness = lateness }
                 if committed {
                     $0.snapshotsTaken += 1
                     $0.lastError = errors.isEmpty ? nil : errors.joined(separator: "\n")
@@ -48,6 +50,8 @@ extension Collector {
         guard let remote = ensureRemote(reportErrors: true) else { return false }
         guard let repository = openRepository() else { return false }
         defer { closeRepository(repository) }
+        // Reported with the snapshot's end, in the same status line.
+        lateness = start.due.map { max(0, SystemClock.now() - $0) } ?? 0
 
         let versions: (repository: PowaVersion, remote: PowaVersion)
         do {
