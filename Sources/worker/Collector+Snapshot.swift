@@ -27,6 +27,7 @@ extension Collector {
         var lateness: Double?
         copiedInSnapshot = CopiedVolume()
         defer {
+            reporter.startBudget(at: nil)
             let duration = SystemClock.wallNow() - wallStart
             let copied = copiedInSnapshot
             let stopping = mailbox.isStopping
@@ -52,6 +53,7 @@ extension Collector {
         defer { closeRepository(repository) }
         // Reported with the snapshot's end, in the same status line.
         lateness = start.due.map { max(0, SystemClock.now() - $0) } ?? 0
+        reporter.startBudget(at: SystemClock.wallNow())
 
         let versions: (repository: PowaVersion, remote: PowaVersion)
         do {

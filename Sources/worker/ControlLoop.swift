@@ -71,7 +71,7 @@ struct ControlLoop {
 
             // A snapshot past its budget: cancel, then cut the connections.
             let status = reporter.status
-            if status.snapshotRunning, let start = status.lastSnapshotStart {
+            if status.snapshotRunning, let start = reporter.budgetStartedAt {
                 let elapsed = SystemClock.wallNow() - start
                 if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 0 {
                     logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)")
