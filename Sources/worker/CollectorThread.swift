@@ -1,7 +1,9 @@
 import Glibc
+import CollectorLogging
 import Logging
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// Starts the thread that does all of the worker's PostgreSQL work.
