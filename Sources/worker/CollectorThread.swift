@@ -137,7 +137,7 @@ final class Collector: @unchecked Sendable {
             logger.debug("Forced snapshot queued")
         } catch {
             if case .tooSoon(let elapsed) = error {
-                let wait = SnapshotSchedule.minimumForceInterval - elapsed
+                let wait = ForcedSnapshotRule.minimumInterval - elapsed
                 deferredForcedSnapshot = SystemClock.now() + wait
                 logger.info("Forced snapshot deferred by \(Int(wait.rounded(.up))) s: \(error)")
             } else {
