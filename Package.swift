@@ -82,7 +82,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PowaCoreTests",
-            dependencies: ["PowaCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "PowaCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(name: "ProcessSupportTests", dependencies: ["ProcessSupport"]),
         // Where the real PostgreSQL clusters of scripts/pg-env.sh are, and

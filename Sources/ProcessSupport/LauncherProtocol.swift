@@ -1,6 +1,6 @@
 /// The worker launcher's protocol, the one place both of its ends read:
 /// the supervisor's client (`WorkerLauncherClient`, in this module) and the
-/// server (`powa-collector-worker --launcher`, in the worker executable).
+/// server (the worker executable started with `--launcher`, `WorkerLauncher`).
 /// Pure: the command line that makes a process the launcher, the request,
 /// and the reply with its encoding.
 ///
