@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// What an idle worker costs the machine between snapshots: at 1,000
 /// servers a wake-up a second each is 1,000 context switches a second.

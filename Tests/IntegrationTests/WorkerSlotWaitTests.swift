@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// An overloaded collector makes snapshots wait for a repository slot.
 /// Waiting is not running: the budget watch must not cancel a snapshot for

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// An overloaded machine shows as lateness: every server's snapshots begin
@@ -47,7 +48,10 @@ import Testing
         harness.report(1, WorkerStatus(status: "running", lastSnapshotLateness: 0.25))
         let text = PrometheusExposition.render(harness.machine.metrics(now: harness.now))
         #expect(text.contains("powa_collector_last_snapshot_lateness_seconds{srvid=\"1\""))
-        #expect(text.split(separator: "\n").contains { $0.hasPrefix("powa_collector_last_snapshot_lateness_seconds{") && $0.hasSuffix(" 0.25") })
+        #expect(
+            text.split(separator: "\n").contains {
+                $0.hasPrefix("powa_collector_last_snapshot_lateness_seconds{") && $0.hasSuffix(" 0.25")
+            })
     }
 
     @Test func theWorkersByStatusSeriesDoNotMultiplyWithLateness() {
