@@ -55,12 +55,7 @@ struct ControlLoop {
             let wait = reporter.status.snapshotRunning ? min(untilHeartbeat, 1) : untilHeartbeat
             let timeout = Int32(max(0, wait) * 1000) + 1
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
-            if entries[2].revents != 0 {
-                reporter.controlWake.drain()
-                // A snapshot just ended: the stack pages its reports and
-                // logging touched below this frame go back to the kernel.
-                if !reporter.status.snapshotRunning { WorkerMemory.releaseUnusedStack() }
-            }
+            if entries[2].revents != 0 { reporter.controlWake.drain() }
 
             if entries[1].revents != 0 {
                 for signal in SignalPipe.drain() where signal == SIGTERM || signal == SIGINT {

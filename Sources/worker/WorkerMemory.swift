@@ -36,9 +36,10 @@ enum WorkerMemory {
         _ = csystemshims_malloc_trim()
     }
 
-    /// On a thread about to wait (the collector thread between snapshots,
-    /// the control thread once a snapshot ended): gives back the stack pages
-    /// that deeper calls touched below where it waits.
+    /// On the collector thread, while it waits: gives back the stack pages
+    /// that connecting and snapshotting touched deep below where it waits.
+    /// (Not on the main thread: there glibc finds the stack's bounds by
+    /// reading /proc/self/maps, a file read per call, for 4 kB.)
     static func releaseUnusedStack() {
         _ = csystemshims_release_unused_stack()
     }
