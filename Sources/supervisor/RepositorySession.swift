@@ -13,7 +13,9 @@ final class RepositorySession {
     static let statementTimeoutMilliseconds = 10_000
     static let connectTimeoutSeconds = 10
 
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
+    /// `CoordinationSQL.createSchema` ran on this session.
+    var coordinationSchemaReady = false
     let powaVersion: PowaVersion
     /// The powa extension's schema, quoted.
     let powaSchema: String
@@ -145,7 +147,7 @@ final class RepositorySession {
     func close() { connection.close() }
 
     /// Runs `body`, wrapping its error for the typed-throws signature.
-    private static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {
+    static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {
         do {
             return try body()
         } catch {

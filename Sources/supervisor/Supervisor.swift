@@ -24,7 +24,7 @@ final class Supervisor {
     static let readyPerWakeUp = 32
     static let readBytesPerWakeUp = 16384
 
-    private var machine = SupervisorStateMachine()
+    private var machine = SupervisorStateMachine(instance: Supervisor.identity())
     private let clock = MonotonicClock()
     private var presence: PresenceClock
     private let poller: EventPoller
@@ -35,7 +35,7 @@ final class Supervisor {
     let logger = Logger(label: "powa-collector")
     private let spawner: WorkerSpawner
 
-    private var repository: RepositorySession?
+    private(set) var repository: RepositorySession?
     /// Senders checked in the batch of notifications being processed.
     private var senderPermissions: [Int32: Bool] = [:]
     /// Live worker processes by pid, until reaped.
@@ -60,6 +60,20 @@ final class Supervisor {
         } catch {
             fatalError("cannot set up epoll: \(error)")
         }
+    }
+
+    /// This process among the instances sharing the repository: host, pid
+    /// and 64 random bits, so that no two starts share an id.
+    static func identity() -> InstanceIdentity {
+        var name = [UInt8](repeating: 0, count: 256)
+        let found = name.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) == 0 }
+        }
+        let hostname = found ? String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) : "unknown"
+        let pid = getpid()
+        var random = SystemRandomNumberGenerator()
+        let suffix = String(random.next() as UInt64, radix: 16)
+        return InstanceIdentity(id: "\(hostname):\(pid):\(suffix)", hostname: hostname, pid: pid)
     }
 
     /// Runs until the machine exits; returns the exit status.

@@ -8,6 +8,9 @@ enum SnapshotAbort: Error {
     case failed(PostgresError)
     /// The worker is stopping, or the snapshot ran past its budget.
     case cancelled
+    /// The repository no longer says this worker's instance owns the server
+    /// (at its epoch, with a live lease): another instance may collect it.
+    case fenced
 }
 
 /// One snapshot: every datasource streamed from the remote into the
@@ -242,6 +245,7 @@ extension Collector {
     /// errors appended after it (it resets the column first).
     private func integrate(sql: RepositorySQL, repository: PowaSession, errors collected: [String]) throws(SnapshotAbort) -> [String] {
         try checkNotCancelled()
+        try checkOwnership(repository: repository)
         var errors: [String] = []
         logger.debug("Calling powa_take_snapshot(\(config.srvid))...")
         try step { try repository.run(Savepoint.takeSnapshot.create) }
@@ -285,6 +289,13 @@ extension Collector {
         _ = try? repository.run(SessionSQL.rollback)
         _ = try? remote.run(SessionSQL.rollback)
         switch abort {
+        case .fenced:
+            // Nothing is written: the server is, or is about to be, another
+            // instance's, and its errors are that instance's to record.
+            let message = "Snapshot rolled back: this instance no longer owns server \(config.srvid)"
+                + " (epoch \(config.fence?.epoch ?? 0) or its lease ended)"
+            logger.error("\(message)")
+            reporter.update { $0.lastError = message }
         case .cancelled:
             if mailbox.isStopping {
                 logger.info("Snapshot cancelled: the worker is stopping; nothing of it was committed")
@@ -311,6 +322,15 @@ extension Collector {
                 recordErrors(errors + [message], replace: true)
             }
         }
+    }
+
+    /// The fence: with several instances on the repository, the snapshot
+    /// commits only if this instance still owns the server. The row lock it
+    /// takes lasts until the commit, so a new owner's claim waits for it.
+    private func checkOwnership(repository: PowaSession) throws(SnapshotAbort) {
+        guard let fence = config.fence else { return }
+        let rows = try step { try repository.run(CoordinationSQL.fence(srvid: config.srvid, fence)).rows }
+        if rows.isEmpty { throw .fenced }
     }
 
     /// Runs a statement that must succeed for the snapshot to go on.

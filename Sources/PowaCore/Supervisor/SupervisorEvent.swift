@@ -59,6 +59,16 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// (`checkSenderPermission`), then comes as `notificationReceived`.
     case notificationFromUncheckedSender(payload: String, senderPID: Int32)
 
+    /// Result of the `coordinate` action: what the repository says about
+    /// the instances and who owns which server.
+    case coordinationRead(CoordinationView)
+    /// The `coordinate` or `claimServers` action failed on a connection
+    /// that is still up (otherwise: `repositoryConnectionLost`).
+    case coordinationFailed(reason: String)
+    /// Result of `claimServers`: the servers now this instance's, with their
+    /// new epochs (those locked or taken meanwhile are left out).
+    case serversClaimed([Int: Int64])
+
     /// Time passed: report it when `now` reaches `nextDeadline`. Reporting
     /// it more often is harmless.
     case tick

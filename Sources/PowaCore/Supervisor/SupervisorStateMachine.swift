@@ -22,7 +22,7 @@ import Logging
 public struct SupervisorStateMachine: Sendable {
     public let timings: SupervisorTimings
 
-    private enum Phase: Equatable, Sendable {
+    enum Phase: Equatable, Sendable {
         case notStarted
         /// Connecting and reading the first server list.
         case starting
@@ -46,17 +46,20 @@ public struct SupervisorStateMachine: Sendable {
         case readingServerList
     }
 
-    private var phase: Phase = .notStarted
-    private var configuration = CollectorConfiguration(repositoryDSN: "")
-    private var repository: RepositoryLink
-    private var workers: [Int: SupervisedWorker] = [:]
-    private var retiring: [Int32: RetiringWorkerProcess] = [:]
+    var phase: Phase = .notStarted
+    var configuration = CollectorConfiguration(repositoryDSN: "")
+    var repository: RepositoryLink
+    var workers: [Int: SupervisedWorker] = [:]
+    var retiring: [Int32: RetiringWorkerProcess] = [:]
     private var serverListRead: ServerListRead = .notWanted
     private var reloadStage: ReloadStage = .idle
     /// A reload was asked for (SIGHUP or RELOAD) and has not begun. Several
     /// requests while one reload runs make a single further reload.
     private var reloadRequested = false
-    private var actions: [SupervisorAction] = []
+    var actions: [SupervisorAction] = []
+    /// nil for a machine alone on its repository (the unit tests' default);
+    /// the daemon always coordinates.
+    var coordination: CoordinationState?
 
     /// What a timer is for: one per worker (its liveness deadline, kill
     /// or restart time, whichever its state needs), one per retiring
@@ -67,6 +70,7 @@ public struct SupervisorStateMachine: Sendable {
         case repositoryReconnect
         case shutdownKill
         case spawnPacing
+        case coordinationRound
     }
 
     /// Every deadline, so that no event scans the workers for them.
@@ -74,15 +78,18 @@ public struct SupervisorStateMachine: Sendable {
     /// The server id of each worker process (running or being ended), so
     /// that a line or an exit finds its worker without a scan.
     private var srvidByPid: [Int32: Int] = [:]
-    private var slots = SnapshotSlots(capacity: CollectorConfiguration.defaultMaxConcurrentSnapshots)
+    var slots = SnapshotSlots(capacity: CollectorConfiguration.defaultMaxConcurrentSnapshots)
     private var pacer: SpawnPacer
     /// Servers waiting for the pacer, in order; entries whose worker is no
     /// longer `waitingToSpawn` are skipped.
     private var spawnQueue: [Int] = []
     private var spawnQueueHead = 0
 
-    public init(timings: SupervisorTimings = .standard) {
+    /// `instance`: this collector's identity among the instances sharing the
+    /// repository; nil runs alone, without the coordination schema.
+    public init(timings: SupervisorTimings = .standard, instance: InstanceIdentity? = nil) {
         self.timings = timings
+        self.coordination = instance.map(CoordinationState.init(identity:))
         self.repository = RepositoryLink(timings: timings)
         self.pacer = SpawnPacer(burst: timings.spawnBurst, perSecond: timings.spawnsPerSecond)
     }
@@ -117,8 +124,11 @@ public struct SupervisorStateMachine: Sendable {
         case .notificationFromUncheckedSender(let payload, let senderPID):
             notificationFromUncheckedSender(payload: payload, senderPID: senderPID, now: now)
         case .tick: tick(now: now)
+        case .coordinationRead(let view): coordinationRead(view, now: now)
+        case .coordinationFailed(let reason): coordinationFailed(reason, now: now)
+        case .serversClaimed(let claimed): serversClaimed(claimed, now: now)
         }
-        followUp()
+        followUp(now: now)
         defer { actions = [] }
         return actions
     }
@@ -158,6 +168,8 @@ public struct SupervisorStateMachine: Sendable {
         guard repository.state == .connecting else { return }
         repository.state = .connected
         repository.reconnectBackoff.reset()
+        // A round at once: leases may have run on while disconnected.
+        coordination?.roundWanted = true
         if let since = repository.outageStartedAt {
             repository.outageStartedAt = nil
             log(.info, "connection to the repository is back after \(Self.seconds(now - since))")
@@ -180,6 +192,11 @@ public struct SupervisorStateMachine: Sendable {
         // while connected: a duplicate report must not double the delay.
         guard repository.state == (wasConnected ? .connected : .connecting) else { return }
         if serverListRead == .inFlight { serverListRead = .wanted }
+        if coordination?.roundInFlight == true || coordination?.claimInFlight == true {
+            coordination?.roundInFlight = false
+            coordination?.claimInFlight = false
+            coordination?.roundWanted = true
+        }
         let delay = repository.reconnectBackoff.nextDelay()
         repository.state = .waitingToReconnect(at: now + delay)
         schedule(.repositoryReconnect, at: now + delay)
@@ -202,9 +219,9 @@ public struct SupervisorStateMachine: Sendable {
         case .starting:
             phase = .running
             log(.info, "\(wanted.count) server\(wanted.count == 1 ? "" : "s") to collect")
-            apply(wanted, now: now)
+            applyListed(wanted, now: now)
         case .running:
-            apply(wanted, now: now)
+            applyListed(wanted, now: now)
             if reloadStage == .readingServerList {
                 reloadStage = .idle
                 log(.info, "reload done")
@@ -263,7 +280,11 @@ public struct SupervisorStateMachine: Sendable {
     /// store the remote's versions again: the operator may have upgraded an
     /// extension and reloaded to tell the collector. (At startup no worker
     /// is running yet, and new workers store versions as they start.)
-    private mutating func apply(_ wanted: [Int: WorkerConfiguration], now: Double) {
+    ///
+    /// With coordination, `wanted` is what this instance owns: a worker
+    /// whose server is still listed was handed over or lost, not removed,
+    /// and rounds apply without `updatingVersions`.
+    mutating func apply(_ wanted: [Int: WorkerConfiguration], now: Double, updatingVersions: Bool = true) {
         for srvid in workers.keys.sorted() where wanted[srvid] == nil {
             removeWorker(srvid: srvid, now: now)
         }
@@ -288,7 +309,7 @@ public struct SupervisorStateMachine: Sendable {
                     log(.info, "configuration changed", worker: configuration.name)
                 }
             }
-            if case .running(let running) = worker.process {
+            if updatingVersions, case .running(let running) = worker.process {
                 actions.append(.sendToWorker(pid: running.pid, .updateVersions))
             }
             workers[srvid] = worker
@@ -298,7 +319,11 @@ public struct SupervisorStateMachine: Sendable {
 
     private mutating func removeWorker(srvid: Int, now: Double) {
         guard let worker = forgetWorker(srvid: srvid, now: now) else { return }
-        log(.info, "server \(srvid) removed, stopping its worker", worker: worker.name)
+        if coordination?.listed[srvid] != nil {
+            log(.info, "server \(srvid) no longer collected by this instance, stopping its worker", worker: worker.name)
+        } else {
+            log(.info, "server \(srvid) removed, stopping its worker", worker: worker.name)
+        }
         switch worker.process {
         case .running(let running):
             actions.append(.sendToWorker(pid: running.pid, .stop))
@@ -456,6 +481,8 @@ public struct SupervisorStateMachine: Sendable {
                 pumpSpawnQueue(now: now)
             case .worker(let srvid):
                 workerTimerFired(srvid: srvid, now: now)
+            case .coordinationRound:
+                coordination?.roundWanted = true
             }
         }
     }
@@ -568,7 +595,7 @@ public struct SupervisorStateMachine: Sendable {
         if let killAt { schedule(.retiring(pid: pid), at: killAt) } else { timers.cancel(.retiring(pid: pid)) }
     }
 
-    private mutating func schedule(_ key: TimerKey, at seconds: Double) {
+    mutating func schedule(_ key: TimerKey, at seconds: Double) {
         timers.schedule(key, at: MonotonicInstant(seconds: seconds))
     }
 
@@ -728,7 +755,7 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     private func workersStatusJSON(_ scope: NotifyCommand.WorkersStatusScope, now: Double) -> String {
-        var statuses = workersStatus(now: now)
+        var statuses = mergedStatuses(workersStatus(now: now))
         switch scope {
         case .allServers: break
         case .server(let srvid): statuses = statuses.filter { $0.key == srvid }
@@ -761,6 +788,15 @@ public struct SupervisorStateMachine: Sendable {
         if isShuttingDown, command != .unknown, !command.isWorkersStatus {
             answer(request, on: channel, .error, Self.shuttingDown)
             return
+        }
+        switch command {
+        case .forceSnapshot(let srvid), .refreshCatalogs(let srvid, _):
+            if isOwnedElsewhere(srvid) {
+                log(.debug, "server \(srvid) is another instance's, leaving \(Self.shortened(request.command)) to it")
+                return
+            }
+        default:
+            break
         }
         switch command {
         case .unknown:
@@ -832,7 +868,7 @@ public struct SupervisorStateMachine: Sendable {
     /// Starts what became possible: a wanted server list read once the
     /// repository is connected, a requested reload once none is running, and
     /// the exit once the last worker of a shutdown is gone.
-    private mutating func followUp() {
+    private mutating func followUp(now: Double) {
         if phase == .running, reloadRequested, reloadStage == .idle {
             reloadRequested = false
             reloadStage = .readingConfigurationFile
@@ -843,6 +879,7 @@ public struct SupervisorStateMachine: Sendable {
             serverListRead = .inFlight
             actions.append(.readServerList)
         }
+        startRoundIfDue(now: now)
         if isShuttingDown, retiring.isEmpty, workers.isEmpty {
             log(.info, "all workers stopped")
             exit(code: 0)
@@ -854,7 +891,7 @@ public struct SupervisorStateMachine: Sendable {
         phase = .finished
     }
 
-    private mutating func log(_ level: Logger.Level, _ message: String, worker: String? = nil) {
+    mutating func log(_ level: Logger.Level, _ message: String, worker: String? = nil) {
         actions.append(.log(level, message, worker: worker))
     }
 

@@ -1,0 +1,46 @@
+import PostgresClient
+import PowaCore
+
+/// The coordination statements on the supervisor's own repository
+/// connection; what they mean is `CoordinationSQL`'s, what to do with the
+/// answers the state machine's.
+extension RepositorySession {
+    /// Renews this instance and its servers' leases and reads the others.
+    /// Creates the collector's schema on the first round of a session.
+    func coordinate(_ round: CoordinationRound) throws(RepositorySessionError) -> CoordinationView {
+        if !coordinationSchemaReady {
+            try Self.postgres { () throws(PostgresError) in _ = try connection.executeSimple(CoordinationSQL.createSchema) }
+            coordinationSchemaReady = true
+        }
+        let statement = CoordinationSQL.round(
+            instance: round.identity.id, hostname: round.identity.hostname, pid: round.identity.pid,
+            leaseSeconds: round.leaseSeconds, statusesJSON: WorkersStatusJSON.encode(round.statuses))
+        let rows = try rows(of: statement)
+        do {
+            return try CoordinationSQL.view(rows)
+        } catch {
+            throw .unexpectedRows(error)
+        }
+    }
+
+    /// Claims what is still claimable among `srvids`; returns the new epochs.
+    func claim(instance: String, leaseSeconds: Double, srvids: [Int]) throws(RepositorySessionError) -> [Int: Int64] {
+        _ = try rows(of: CoordinationSQL.ensureRows(srvids: srvids))
+        let rows = try rows(of: CoordinationSQL.claim(instance: instance, leaseSeconds: leaseSeconds, srvids: srvids))
+        do {
+            return try CoordinationSQL.claimed(rows)
+        } catch {
+            throw .unexpectedRows(error)
+        }
+    }
+
+    func release(instance: String, srvids: [Int]) throws(RepositorySessionError) {
+        _ = try rows(of: CoordinationSQL.release(instance: instance, srvids: srvids))
+    }
+
+    private func rows(of statement: SQLStatement) throws(RepositorySessionError) -> [[String?]] {
+        try Self.postgres { () throws(PostgresError) in
+            try connection.execute(statement.text, statement.parameters).rows.map(\.values)
+        }
+    }
+}
