@@ -19,8 +19,8 @@ struct SupervisorHarness {
         return timings
     }()
 
-    init(timings: SupervisorTimings = SupervisorHarness.unpaced) {
-        machine = SupervisorStateMachine(timings: timings)
+    init(timings: SupervisorTimings = SupervisorHarness.unpaced, instance: InstanceIdentity? = nil) {
+        machine = SupervisorStateMachine(timings: timings, instance: instance)
     }
 
     var timings: SupervisorTimings { machine.timings }
