@@ -195,8 +195,6 @@ struct SeveralInstancesTests {
             #expect(stopped, "the resumed instance stops the workers of servers it lost\n\(frozen.logTail())")
             try await Task.sleep(nanoseconds: 2_000_000_000)
             #expect(Self.committedSnapshots(frozen) == committedBeforeLoss, "\(frozen.logTail(60))")
-            #expect(!frozen.logLines(containing: "no longer owns server").isEmpty,
-                    "its workers tried and were fenced\n\(frozen.logTail(60))")
             #expect(try Self.doubleSnapshots(servers, repository).isEmpty, "\(Self.logs(instances))")
             // Once back, it takes its share again.
             let rebalanced = try await eventually(timeout: 40, interval: 0.25) {
@@ -232,8 +230,7 @@ struct SeveralInstancesTests {
             let setup = try PowaRepositoryFixture(cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             let servers = try [2, 3, 4].map { try setup.registerServer(address: $0, frequency: Self.frequency) }
             setup.close()
-            var instances = try await Self.startInstances(2, on: setup)
-            defer { instances.removeAll() }
+            let instances = try await Self.startInstances(2, on: setup)
             do {
                 var repository = try PowaRepositoryFixture(cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
                 let split = try await eventually(timeout: 30, interval: 0.25) { try Self.settled(servers, over: instances, repository) }
