@@ -165,10 +165,11 @@ struct SeveralInstancesTests {
         }
     }
 
-    /// A frozen supervisor keeps its session (and its workers keep
-    /// running): only the lease ends its ownership, and the fence keeps its
-    /// workers from committing from then on.
-    @Test func aFrozenInstanceCommitsNothingAfterLosingItsServers() async throws {
+    /// A frozen supervisor keeps its session: only the lease ends its
+    /// ownership, and the fence keeps its workers (still running, or frozen
+    /// too, mid-snapshot perhaps) from committing from then on.
+    @Test(arguments: [false, true])
+    func aFrozenInstanceCommitsNothingAfterLosingItsServers(workersToo: Bool) async throws {
         try await Self.withInstances(2, servers: 4) { repository, servers, instances in
             let split = try await eventually(timeout: 30, interval: 0.25) { try Self.settled(servers, over: instances, repository) }
             try #require(split, "\(Self.logs(instances))")
@@ -176,12 +177,15 @@ struct SeveralInstancesTests {
             let other = instances[1]
             let ids = try Self.instanceIDs(repository)
             let otherID = try #require(ids[other.pid])
+            let frozenWorkers = workersToo ? frozen.workerPids() + [frozen.launcherPid()].compactMap { $0 } : []
             frozen.signal(SIGSTOP)
+            for pid in frozenWorkers { kill(pid, SIGSTOP) }
             let takenOver = try await eventually(timeout: Self.lease * 3 + 10, interval: 0.1) {
                 let owners = try Self.owners(repository)
                 return servers.allSatisfy { owners[$0] == otherID }
             }
             guard takenOver else {
+                for pid in frozenWorkers { kill(pid, SIGCONT) }
                 frozen.signal(SIGCONT)
                 Issue.record("the other instance did not take over\n\(Self.logs(instances))")
                 return
@@ -190,6 +194,7 @@ struct SeveralInstancesTests {
             let committedBeforeLoss = Self.committedSnapshots(frozen)
             // Its workers still run and try (frequency 5 s) while it is frozen.
             try await Task.sleep(nanoseconds: UInt64(Self.frequency + 2) * 1_000_000_000)
+            for pid in frozenWorkers { kill(pid, SIGCONT) }
             frozen.signal(SIGCONT)
             let stopped = await eventually(timeout: 15, interval: 0.25) { frozen.workerPids().isEmpty }
             #expect(stopped, "the resumed instance stops the workers of servers it lost\n\(frozen.logTail())")
