@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // HeapModule only: the supervisor's timer heap.
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // Tests only: generated requests for the protocol's property tests.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // libpq's C API, found through pkg-config (Debian: libpq-dev).
@@ -57,7 +59,10 @@ let package = Package(
             ],
             path: "Sources/worker"
         ),
-        .testTarget(name: "PowaCoreTests", dependencies: ["PowaCore"]),
+        .testTarget(
+            name: "PowaCoreTests",
+            dependencies: ["PowaCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // Where the real PostgreSQL clusters of scripts/pg-env.sh are, and
         // helpers to make throwaway databases and processes in them.
         .target(

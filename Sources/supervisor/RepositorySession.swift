@@ -31,6 +31,14 @@ final class RepositorySession {
     /// The socket to poll for notifications.
     var socket: Int32 { connection.socket }
 
+    /// Whether a statement ran since notifications were last drained.
+    /// While libpq waits for a statement's result it reads whatever the
+    /// server sends, notifications included, into its own buffer: the socket
+    /// is then empty and poll() does not wake up for them. Every statement
+    /// on this connection sets this; the supervisor drains before it sleeps
+    /// whenever it is set, so a request is never left waiting in the buffer.
+    private(set) var mayHoldBufferedNotifications = true
+
     /// Connects as the reference does (application name, a 2 s lock_timeout
     /// when the server has none), requires powa 4 or later, secures the
     /// search_path on PoWA 5 and listens on `powa_collector`.
@@ -87,12 +95,14 @@ final class RepositorySession {
 
     /// Reads what arrived without blocking; throws when the connection broke.
     func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
-        try connection.drainNotifications()
+        mayHoldBufferedNotifications = false
+        return try connection.drainNotifications()
     }
 
     /// The servers to collect, as `powa_servers` lists them.
     func readServerList() throws(RepositorySessionError) -> [ServerRow] {
         let statement = ServerListQuery.statement(powaSchema: powaSchema)
+        mayHoldBufferedNotifications = true
         let rows = try Self.postgres { () throws(PostgresError) in
             try connection.execute(statement.text, statement.parameters).rows.map(\.values)
         }
@@ -110,6 +120,7 @@ final class RepositorySession {
         let statement = SenderPermissionQuery.statement(
             senderPID: senderPID, serverVersionNum: connection.serverVersion,
             powaVersion: powaVersion, powaSchema: powaSchema)
+        mayHoldBufferedNotifications = true
         do {
             let rows = try connection.execute(statement.text, statement.parameters).rows.map(\.values)
             return (SenderPermissionQuery.isPermitted(rows), nil)
@@ -126,6 +137,7 @@ final class RepositorySession {
         let statement = SenderPermissionQuery.answerIfPermitted(
             senderPID: senderPID, serverVersionNum: connection.serverVersion, powaVersion: powaVersion,
             powaSchema: powaSchema, channel: channel, answer: answer, denied: denied)
+        mayHoldBufferedNotifications = true
         if !answerPrepared {
             try connection.prepare(Self.answerStatementName, statement.text)
             answerPrepared = true
@@ -141,6 +153,7 @@ final class RepositorySession {
     /// Sends one answer. The channel travels as a `pg_notify` parameter:
     /// whatever a hostile request named it, it cannot change the statement.
     func answer(channel: String, payload: String) throws(PostgresError) {
+        mayHoldBufferedNotifications = true
         try connection.notify(channel, payload: payload)
     }
 

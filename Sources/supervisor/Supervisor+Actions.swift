@@ -23,9 +23,9 @@ extension Supervisor {
             reloadConfigurationFile()
         case .answerNotification(let channel, let payload):
             answer(channel: channel, payload: payload)
-        case .answerNotificationIfPermitted(let channel, let senderPID, let payload, let deniedPayload, let refusal):
+        case .answerNotificationIfPermitted(let channel, let senderPID, let payload, let deniedPayload, let request):
             answerIfPermitted(
-                channel: channel, senderPID: senderPID, payload: payload, deniedPayload: deniedPayload, refusal: refusal)
+                channel: channel, senderPID: senderPID, payload: payload, deniedPayload: deniedPayload, request: request)
         case .checkSenderPermission(let payload, let senderPID):
             checkSenderPermission(payload: payload, senderPID: senderPID)
         case .coordinate(let round):

@@ -129,6 +129,13 @@ final class Supervisor {
         // delays SIGTERM by more than one bounded batch.
         handleSignals()
         if exitCode != nil { return }
+        // Requests that libpq read while a statement ran (an answer, a
+        // permission check, a reload's server list, a reconnection's LISTEN)
+        // are in its buffer, not on the socket: epoll would not see them.
+        while let session = repository, session.mayHoldBufferedNotifications, exitCode == nil {
+            processNotifications()
+        }
+        if exitCode != nil { return }
         watchRepositorySocket()
 
         let now = presentNow()
@@ -353,7 +360,8 @@ final class Supervisor {
             senderPermissions = [:]
             for notification in notifications where notification.channel == RepositorySession.channel {
                 if let known = senderPermissions[notification.senderPID] {
-                    feed(.notificationReceived(payload: notification.payload, senderPermitted: known))
+                    feed(.notificationReceived(
+                        payload: notification.payload, senderPermitted: known, senderPID: notification.senderPID))
                 } else {
                     feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
                 }
@@ -373,10 +381,12 @@ final class Supervisor {
             logger.warning("cannot check the permission of backend \(senderPID): \(error)")
         }
         senderPermissions[senderPID] = check.permitted
-        feed(.notificationReceived(payload: payload, senderPermitted: check.permitted))
+        feed(.notificationReceived(payload: payload, senderPermitted: check.permitted, senderPID: senderPID))
     }
 
-    func answerIfPermitted(channel: String, senderPID: Int32, payload: String, deniedPayload: String, refusal: String) {
+    func answerIfPermitted(
+        channel: String, senderPID: Int32, payload: String, deniedPayload: String, request: ConditionalAnswer
+    ) {
         guard let repository else { return }
         let permitted: Bool
         do {
@@ -390,12 +400,12 @@ final class Supervisor {
             // A failed check means "not permitted", as with a separate check.
             logger.warning("cannot check the permission of backend \(senderPID): \(error)")
             senderPermissions[senderPID] = false
-            logger.warning("\(refusal)")
             answer(channel: channel, payload: deniedPayload)
+            feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: false))
             return
         }
         senderPermissions[senderPID] = permitted
-        if !permitted { logger.warning("\(refusal)") }
+        feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: permitted))
     }
 
     func answer(channel: String, payload: String) {

@@ -56,7 +56,7 @@ import TestSupport
                     try client.listen(channel)
                     try client.send("WORKERS_STATUS \(channel) \(srvid)")
                     let answer = try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 1)
-                    #expect(answer == #"WORKERS_STATUS OK {"\#(srvid)": "running"}"#)
+                    #expect(answer == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
                 }
             }
         }

@@ -24,8 +24,14 @@ public struct NotifyAnswer: Equatable, Sendable {
     /// a NOTIFY that PostgreSQL would reject.
     public var payload: String? {
         let full = "\(command) \(status.rawValue) \(data)"
-        if full.utf8.count < Self.payloadLimitBytes { return full }
+        if fits { return full }
         let replacement = "\(command) \(NotifyAnswerStatus.ko.rawValue) \(Self.tooLongData)"
         return replacement.utf8.count < Self.payloadLimitBytes ? replacement : nil
+    }
+
+    /// Whether `COMMAND STATUS DATA` itself fits, so that `payload` is not
+    /// the replacement.
+    public var fits: Bool {
+        command.utf8.count + 1 + status.rawValue.utf8.count + 1 + data.utf8.count < Self.payloadLimitBytes
     }
 }

@@ -32,10 +32,10 @@ public enum SupervisorAction: Equatable, Sendable {
     case answerNotification(channel: String, payload: String)
     /// Check whether backend `senderPID` may ask the collector anything,
     /// and in the same statement send `payload` on `channel` if it may,
-    /// `deniedPayload` if not (then log `refusal` as a warning). A failed
-    /// check counts as "not permitted".
+    /// `deniedPayload` if not; report `conditionalAnswerSent` with `request`.
+    /// A failed check counts as "not permitted".
     case answerNotificationIfPermitted(
-        channel: String, senderPID: Int32, payload: String, deniedPayload: String, refusal: String)
+        channel: String, senderPID: Int32, payload: String, deniedPayload: String, request: ConditionalAnswer)
     /// Check whether backend `senderPID` may ask the collector anything;
     /// report `notificationReceived(payload:senderPermitted:)`.
     case checkSenderPermission(payload: String, senderPID: Int32)

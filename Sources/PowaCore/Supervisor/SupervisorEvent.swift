@@ -51,13 +51,17 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// A NOTIFY on `powa_collector`. `senderPermitted` is the shell's answer
     /// to "may the role of the sending backend (its pid came with the
     /// notification) ask things of the collector?", found with SQL.
-    case notificationReceived(payload: String, senderPermitted: Bool)
+    /// `senderPID` names the sender in aggregated log lines (0: unknown).
+    case notificationReceived(payload: String, senderPermitted: Bool, senderPID: Int32 = 0)
     /// A NOTIFY on `powa_collector` whose sender is not checked yet. A
     /// request that only asks for an answer gets one that is sent only if
     /// the sender is permitted (`answerNotificationIfPermitted`, check and
     /// answer in one round trip); any other is handed back for the check
     /// (`checkSenderPermission`), then comes as `notificationReceived`.
     case notificationFromUncheckedSender(payload: String, senderPID: Int32)
+    /// The `answerNotificationIfPermitted` action was carried out: the
+    /// sender was permitted (and got the answer) or not (and got the denial).
+    case conditionalAnswerSent(ConditionalAnswer, senderPID: Int32, senderPermitted: Bool)
 
     /// Result of the `coordinate` action: what the repository says about
     /// the instances and who owns which server.

@@ -60,6 +60,10 @@ public struct SupervisorStateMachine: Sendable {
     /// nil for a machine alone on its repository (the unit tests' default);
     /// the daemon always coordinates.
     var coordination: CoordinationState?
+    /// Warnings about requests, aggregated so that no sender floods the log.
+    private var requestLog = RequestLogThrottle()
+    /// Every request received, by command and outcome, for the metrics.
+    public private(set) var requestCounters = NotifyRequestCounters()
 
     /// What a timer is for: one per worker (its liveness deadline, kill
     /// or restart time, whichever its state needs), one per retiring
@@ -119,14 +123,19 @@ public struct SupervisorStateMachine: Sendable {
             log(seconds >= 5 ? .warning : .debug, "the supervisor itself did not run for \(Self.seconds(seconds))"
                 + " (machine overloaded or process stopped); that time is not counted against the workers")
         case .signalReceived(let signal): signalReceived(signal, now: now)
-        case .notificationReceived(let payload, let permitted):
-            notificationReceived(NotifyRequest(payload: payload), senderPermitted: permitted, now: now)
+        case .notificationReceived(let payload, let permitted, let senderPID):
+            notificationReceived(NotifyRequest(payload: payload), senderPermitted: permitted, senderPID: senderPID, now: now)
         case .notificationFromUncheckedSender(let payload, let senderPID):
             notificationFromUncheckedSender(payload: payload, senderPID: senderPID, now: now)
+        case .conditionalAnswerSent(let request, let senderPID, let permitted):
+            conditionalAnswerSent(request, senderPID: senderPID, permitted: permitted, now: now)
         case .tick: tick(now: now)
         case .coordinationRead(let view): coordinationRead(view, now: now)
         case .coordinationFailed(let reason): coordinationFailed(reason, now: now)
         case .serversClaimed(let claimed): serversClaimed(claimed, now: now)
+        }
+        if let due = requestLog.nextSummaryDue, now >= due {
+            for line in requestLog.flush(now: now) { log(.warning, line) }
         }
         followUp(now: now)
         defer { actions = [] }
@@ -134,7 +143,11 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     /// When the next `tick` is due, or nil when nothing is waiting on time.
-    public var nextDeadline: Double? { timers.nextDeadline?.seconds }
+    public var nextDeadline: Double? {
+        let timer = timers.nextDeadline?.seconds
+        guard let due = requestLog.nextSummaryDue else { return timer }
+        return min(timer ?? due, due)
+    }
 
     /// The status string of every worker, by server id, as `WORKERS_STATUS`
     /// reports it. A removed server whose worker is still exiting, and every
@@ -714,7 +727,7 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func notificationFromUncheckedSender(payload: String, senderPID: Int32, now: Double) {
         let request = NotifyRequest(payload: payload)
         guard let channel = request.responseChannel, NotifyRequest.isUsableChannel(channel),
-              let (status, data) = answerOnly(to: request, now: now),
+              let (status, data, outcome) = answerOnly(to: request, now: now),
               let answer = NotifyAnswer(command: request.command, status: status, data: data).payload,
               let denied = NotifyAnswer(command: request.command, status: .error, data: Self.permissionDenied).payload
         else {
@@ -724,20 +737,49 @@ public struct SupervisorStateMachine: Sendable {
         logReceived(request, on: channel)
         actions.append(.answerNotificationIfPermitted(
             channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
-            refusal: Self.refusal(of: request)))
+            request: ConditionalAnswer(command: request.command, outcomeIfPermitted: outcome)))
+    }
+
+    private mutating func conditionalAnswerSent(
+        _ request: ConditionalAnswer, senderPID: Int32, permitted: Bool, now: Double
+    ) {
+        let command = NotifyRequestCounters.Command(word: request.command)
+        guard permitted else {
+            requestCounters.count(command, .refused)
+            logRefusal(command: request.command, senderPID: senderPID, now: now)
+            return
+        }
+        requestCounters.count(command, request.outcomeIfPermitted)
+    }
+
+    /// A warning about a request, aggregated by `kind` (never made of the
+    /// request's own words) so that a flood of them stays a few lines.
+    private mutating func warnAboutRequest(kind: String, _ message: String, senderPID: Int32, now: Double) {
+        for line in requestLog.record(kind: kind, message: message, sender: senderPID, now: now) {
+            log(.warning, line)
+        }
+    }
+
+    private mutating func logRefusal(command: String, senderPID: Int32, now: Double) {
+        let known = NotifyRequestCounters.Command(word: command)
+        let kind = "refused \(known == .unknown ? "unknown commands" : known.rawValue): the sender is not permitted"
+        warnAboutRequest(kind: kind, Self.refusal(of: command), senderPID: senderPID, now: now)
     }
 
     /// The answer to `request` when answering is all it takes, else nil.
-    private func answerOnly(to request: NotifyRequest, now: Double) -> (NotifyAnswerStatus, String)? {
+    private func answerOnly(
+        to request: NotifyRequest, now: Double
+    ) -> (NotifyAnswerStatus, String, NotifyRequestCounters.Outcome)? {
         switch request.parsedCommand {
         case .failure(let error):
-            return (.error, error.reason)
+            return (.error, error.reason, .invalid)
         case .success(.unknown):
-            return (.unknown, Self.unknownCommand)
+            return (.unknown, Self.unknownCommand, .unknownCommand)
         case .success(.workersStatus(let scope)):
-            return (.ok, workersStatusJSON(scope, now: now))
+            let (status, data) = workersStatusAnswer(scope, now: now)
+            return (status, data, status == .ko ? .tooLong : .done)
         case .success:
-            return isShuttingDown ? (.error, Self.shuttingDown) : nil
+            return isShuttingDown ? (.error, Self.shuttingDown, .declined) : nil
         }
     }
 
@@ -745,8 +787,8 @@ public struct SupervisorStateMachine: Sendable {
     static let unknownCommand = "unknown command, ignored"
     static let shuttingDown = "the collector is shutting down"
 
-    static func refusal(of request: NotifyRequest) -> String {
-        "refused \(shortened(request.command)): the sender is not permitted"
+    static func refusal(of command: String) -> String {
+        "refused \(shortened(command)): the sender is not permitted"
     }
 
     private mutating func logReceived(_ request: NotifyRequest, on channel: String?) {
@@ -754,65 +796,88 @@ public struct SupervisorStateMachine: Sendable {
             + " with \(request.arguments.count) argument\(request.arguments.count == 1 ? "" : "s")")
     }
 
-    private func workersStatusJSON(_ scope: NotifyCommand.WorkersStatusScope, now: Double) -> String {
+    private func workersStatusAnswer(
+        _ scope: NotifyCommand.WorkersStatusScope, now: Double
+    ) -> (status: NotifyAnswerStatus, data: String) {
         var statuses = mergedStatuses(workersStatus(now: now))
         switch scope {
         case .allServers: break
         case .server(let srvid): statuses = statuses.filter { $0.key == srvid }
         case .noServer: statuses = [:]
         }
-        return WorkersStatusJSON.encode(statuses)
+        return WorkersStatusAnswer.answer(statuses)
     }
 
-    private mutating func notificationReceived(_ request: NotifyRequest, senderPermitted: Bool, now: Double) {
+    private mutating func notificationReceived(
+        _ request: NotifyRequest, senderPermitted: Bool, senderPID: Int32, now: Double
+    ) {
+        let counted = NotifyRequestCounters.Command(word: request.command)
         var channel = request.responseChannel
         logReceived(request, on: channel)
+        var unanswerable = false
         if let unusable = channel, !NotifyRequest.isUsableChannel(unusable) {
-            log(.warning, "cannot answer \(Self.shortened(request.command)) on channel "
-                + "\"\(Self.shortened(unusable))\": not a valid channel name")
+            warnAboutRequest(
+                kind: "cannot answer requests on channels that are not valid names",
+                "cannot answer \(Self.shortened(request.command)) on channel "
+                    + "\"\(Self.shortened(unusable))\": not a valid channel name",
+                senderPID: senderPID, now: now)
             channel = nil
+            unanswerable = true
         }
         guard senderPermitted else {
-            log(.warning, Self.refusal(of: request))
-            answer(request, on: channel, .error, Self.permissionDenied)
+            requestCounters.count(counted, .refused)
+            logRefusal(command: request.command, senderPID: senderPID, now: now)
+            answer(request, on: channel, .error, Self.permissionDenied, senderPID: senderPID, now: now)
             return
         }
+        let outcome = carryOut(request, answeringOn: channel, senderPID: senderPID, now: now)
+        requestCounters.count(counted, unanswerable ? .unanswerable : outcome)
+    }
+
+    /// Does what a permitted sender asked; returns what became of it.
+    private mutating func carryOut(
+        _ request: NotifyRequest, answeringOn channel: String?, senderPID: Int32, now: Double
+    ) -> NotifyRequestCounters.Outcome {
         let command: NotifyCommand
         switch request.parsedCommand {
         case .failure(let error):
-            answer(request, on: channel, .error, error.reason)
-            return
+            return answer(request, on: channel, .error, error.reason, senderPID: senderPID, now: now, as: .invalid)
         case .success(let parsed):
             command = parsed
         }
         if isShuttingDown, command != .unknown, !command.isWorkersStatus {
-            answer(request, on: channel, .error, Self.shuttingDown)
-            return
+            return answer(request, on: channel, .error, Self.shuttingDown, senderPID: senderPID, now: now, as: .declined)
         }
         switch command {
         case .forceSnapshot(let srvid), .refreshCatalogs(let srvid, _):
             if isOwnedElsewhere(srvid) {
+                // Not answered: the owner answers, and acts, once.
                 log(.debug, "server \(srvid) is another instance's, leaving \(Self.shortened(request.command)) to it")
-                return
+                return .declined
             }
         default:
             break
         }
         switch command {
         case .unknown:
-            answer(request, on: channel, .unknown, Self.unknownCommand)
+            return answer(request, on: channel, .unknown, Self.unknownCommand, senderPID: senderPID, now: now,
+                          as: .unknownCommand)
         case .reload:
             reloadRequested = true
-            answer(request, on: channel, .ok, "OK")
+            return answer(request, on: channel, .ok, "OK", senderPID: senderPID, now: now)
         case .workersStatus(let scope):
-            guard channel != nil else { return }  // nothing to do without an answer
-            answer(request, on: channel, .ok, workersStatusJSON(scope, now: now))
+            guard channel != nil else { return .done }  // nothing to do without an answer
+            let (status, data) = workersStatusAnswer(scope, now: now)
+            return answer(request, on: channel, status, data, senderPID: senderPID, now: now,
+                          as: status == .ko ? .tooLong : .done)
         case .forceSnapshot(let srvid):
             let (status, data) = forceSnapshot(srvid: srvid, now: now)
-            answer(request, on: channel, status, data)
+            return answer(request, on: channel, status, data, senderPID: senderPID, now: now,
+                          as: status == .ok ? .done : .declined)
         case .refreshCatalogs(let srvid, let dbnames):
             let (status, data) = refreshCatalogs(srvid: srvid, dbnames: dbnames, now: now)
-            answer(request, on: channel, status, data)
+            return answer(request, on: channel, status, data, senderPID: senderPID, now: now,
+                          as: status == .ok ? .done : .declined)
         }
     }
 
@@ -851,16 +916,24 @@ public struct SupervisorStateMachine: Sendable {
         return (.ok, "catalogs will be refreshed at the next snapshot")
     }
 
+    /// Sends the answer, when there is a channel; returns `outcome`, or
+    /// `tooLong` when the answer had to be replaced or dropped.
+    @discardableResult
     private mutating func answer(
-        _ request: NotifyRequest, on channel: String?, _ status: NotifyAnswerStatus, _ data: String
-    ) {
-        guard let channel else { return }
+        _ request: NotifyRequest, on channel: String?, _ status: NotifyAnswerStatus, _ data: String,
+        senderPID: Int32, now: Double, as outcome: NotifyRequestCounters.Outcome = .done
+    ) -> NotifyRequestCounters.Outcome {
+        guard let channel else { return outcome }
         let answer = NotifyAnswer(command: request.command, status: status, data: data)
         guard let payload = answer.payload else {
-            log(.warning, "cannot answer \(Self.shortened(request.command)): even the short answer is too long")
-            return
+            warnAboutRequest(
+                kind: "cannot answer requests whose command word is nearly 8000 bytes",
+                "cannot answer \(Self.shortened(request.command)): even the short answer is too long",
+                senderPID: senderPID, now: now)
+            return .tooLong
         }
         actions.append(.answerNotification(channel: channel, payload: payload))
+        return answer.fits ? outcome : .tooLong
     }
 
     // MARK: - After every event

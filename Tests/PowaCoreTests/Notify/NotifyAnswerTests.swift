@@ -36,7 +36,7 @@ import Testing
     @Test func workersStatusJSONIsNumericallyOrderedAndValid() throws {
         let statuses = [12: "running", 2: "no connection to remote server", 1: "quote \" back \\ nl \n tab \t nul \u{0} é"]
         let json = WorkersStatusJSON.encode(statuses)
-        #expect(json.hasPrefix(#"{"1": "#))
+        #expect(json.hasPrefix(#"{"1":"#))
         #expect(json.firstRange(of: #""2""#)!.lowerBound < json.firstRange(of: #""12""#)!.lowerBound)
         let decoded = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
         #expect(decoded == Dictionary(uniqueKeysWithValues: statuses.map { (String($0.key), $0.value) }))

@@ -47,9 +47,9 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         let actions = harness.send(.notificationFromUncheckedSender(payload: "WORKERS_STATUS chan", senderPID: 77))
-        let conditional = actions.compactMap { action -> (String, Int32, String, String, String)? in
-            if case .answerNotificationIfPermitted(let channel, let pid, let answer, let denied, let refusal) = action {
-                (channel, pid, answer, denied, refusal)
+        let conditional = actions.compactMap { action -> (String, Int32, String, String, ConditionalAnswer)? in
+            if case .answerNotificationIfPermitted(let channel, let pid, let answer, let denied, let request) = action {
+                (channel, pid, answer, denied, request)
             } else { nil }
         }
         try #require(conditional.count == 1)
@@ -57,7 +57,10 @@ import Testing
         #expect(conditional[0].1 == 77)
         #expect(try Self.statusJSON(conditional[0].2) == ["1": "starting"])
         #expect(conditional[0].3 == "WORKERS_STATUS ERROR Permission denied")
-        #expect(conditional[0].4 == "refused WORKERS_STATUS: the sender is not permitted")
+        #expect(conditional[0].4 == ConditionalAnswer(command: "WORKERS_STATUS", outcomeIfPermitted: .done))
+        // Refused, it is logged once the supervisor reports the check.
+        let refused = harness.send(.conditionalAnswerSent(conditional[0].4, senderPID: 77, senderPermitted: false))
+        #expect(refused.contains(.log(.warning, "refused WORKERS_STATUS: the sender is not permitted", worker: nil)))
         #expect(!actions.contains { if case .checkSenderPermission = $0 { true } else { false } })
         #expect(actions.allAnswers.isEmpty, "nothing goes out unconditionally")
     }
@@ -128,7 +131,7 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1), .sample(2)])
         harness.report(2, WorkerStatus(status: "running"))
-        #expect(harness.ask("WORKERS_STATUS chan 2") == [#"WORKERS_STATUS OK {"2": "running"}"#])
+        #expect(harness.ask("WORKERS_STATUS chan 2") == [#"WORKERS_STATUS OK {"2":"running"}"#])
         #expect(harness.ask("WORKERS_STATUS chan 9") == ["WORKERS_STATUS OK {}"])
         #expect(harness.ask("WORKERS_STATUS chan 0") == ["WORKERS_STATUS OK {}"])
         #expect(harness.ask("WORKERS_STATUS chan 123456789012345678901234567890") == ["WORKERS_STATUS OK {}"])
@@ -162,8 +165,8 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning((1...400).map { ServerRow.sample($0) })
         for srvid in 1...400 { harness.report(srvid, WorkerStatus(status: WorkerStatusText.noRemoteConnection)) }
-        #expect(harness.ask("WORKERS_STATUS chan") == ["WORKERS_STATUS KO {ANSWER TOO LONG}"])
-        #expect(harness.ask("WORKERS_STATUS chan 7") == [#"WORKERS_STATUS OK {"7": "no connection to remote server"}"#])
+        #expect(harness.ask("WORKERS_STATUS chan") == ["WORKERS_STATUS KO " + WorkersStatusAnswer.tooLongReason(serverCount: 400)])
+        #expect(harness.ask("WORKERS_STATUS chan 7") == [#"WORKERS_STATUS OK {"7":"no connection to remote server"}"#])
     }
 
     @Test func aHostileStatusStringStaysValidJSON() throws {

@@ -122,6 +122,6 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         _ = harness.send(.signalReceived(.terminate))
-        #expect(harness.ask("WORKERS_STATUS chan") == [#"WORKERS_STATUS OK {"1": "stopping"}"#])
+        #expect(harness.ask("WORKERS_STATUS chan") == [#"WORKERS_STATUS OK {"1":"stopping"}"#])
     }
 }

@@ -124,10 +124,10 @@ struct SupervisorHarness {
         for action in send(.notificationFromUncheckedSender(payload: payload, senderPID: 4242)) {
             switch action {
             case .checkSenderPermission(let checked, 4242):
-                resolved += send(.notificationReceived(payload: checked, senderPermitted: permitted))
-            case .answerNotificationIfPermitted(let channel, 4242, let answer, let denied, let refusal):
+                resolved += send(.notificationReceived(payload: checked, senderPermitted: permitted, senderPID: 4242))
+            case .answerNotificationIfPermitted(let channel, 4242, let answer, let denied, let request):
                 resolved.append(.answerNotification(channel: channel, payload: permitted ? answer : denied))
-                if !permitted { resolved.append(.log(.warning, refusal, worker: nil)) }
+                resolved += send(.conditionalAnswerSent(request, senderPID: 4242, senderPermitted: permitted))
             default:
                 resolved.append(action)
             }
