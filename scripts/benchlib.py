@@ -384,6 +384,8 @@ class Collector:
         self.process = None
         self.rusage = None
         self.exit_status = None
+        # Keys added to the configuration file (ours only: see OurCollector).
+        self.extra_config = {}
 
     def command(self):
         raise NotImplementedError
@@ -395,7 +397,7 @@ class Collector:
 
     def write_config(self, repository_uri):
         with open(os.path.join(self.workdir, "powa-collector.conf"), "w") as f:
-            json.dump({"repository": {"dsn": repository_uri}, "debug": False}, f)
+            json.dump({"repository": {"dsn": repository_uri}, "debug": False, **self.extra_config}, f)
 
     def start(self, repository_uri):
         os.makedirs(self.workdir, exist_ok=True)
@@ -450,9 +452,12 @@ class Collector:
 class OurCollector(Collector):
     label = "ours"
 
-    def __init__(self, workdir, bin_dir):
+    def __init__(self, workdir, bin_dir, extra_config=None):
         super().__init__(workdir)
         self.bin_dir = bin_dir
+        # For example max_concurrent_snapshots: a build that does not know a
+        # key logs "ignored unknown key" and runs on.
+        self.extra_config = dict(extra_config or {})
 
     def command(self):
         return [os.path.join(self.bin_dir, "powa-collector"), "--config",

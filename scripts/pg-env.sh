@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
 # Real PostgreSQL for the tests, the benchmarks and the demo.
 #
-# Throwaway PostgreSQL 15 clusters with PoWA 4 (Debian 12 packages) and
-# PoWA 5 (Debian 13's powa-archivist source, built with PGXS into a relocated
-# copy of the PostgreSQL tree so that it does not replace PoWA 4's powa.so).
+# Throwaway PostgreSQL 15 clusters with PoWA 4 (Debian 12 packages),
+# PoWA 5.0 (Debian 13's powa-archivist source, built with PGXS into a relocated
+# copy of the PostgreSQL tree so that it does not replace PoWA 4's powa.so) and
+# PoWA 5.3 (a copy of that tree whose powa SQL and control files are those of
+# Debian sid's postgresql-18-powa binary package: 5.3 declares no C function
+# that 5.0.2's powa.so lacks, which the install checks).
 # Everything runs as root on a bare Debian 12 machine; the clusters run as the
 # `postgres` system user because initdb and postgres refuse root.
 #
 # Usage:
-#   pg-env.sh install                        apt packages + cached PoWA 5 build (idempotent)
-#   pg-env.sh up DIR                         four clusters in DIR, writes DIR/env.sh
+#   pg-env.sh install                        apt packages + cached PoWA 5.0 and 5.3 trees (idempotent)
+#   pg-env.sh install-powa-web               cached virtual environments with powa-web 5.3.1 and 4.1.4
+#   pg-env.sh up DIR                         six clusters in DIR, writes DIR/env.sh
 #   pg-env.sh create-cluster DIR KIND NAME   one more cluster, prints its port
 #   pg-env.sh ctl DIR NAME start|stop|restart|kill
 #   pg-env.sh port DIR NAME                  prints a cluster's port
 #   pg-env.sh down DIR                       stops every cluster of DIR, removes DIR
 #
-# KIND is one of powa4-repo, powa4-remote, powa5-repo, powa5-remote.
+# KIND is one of powa4-repo, powa4-remote, powa5-repo, powa5-remote,
+# powa53-repo, powa53-remote.
 #
 # Environment (all optional):
-#   POWA_ENV_CACHE   where the PoWA 5 tree and its source are cached
+#   POWA_ENV_CACHE   where the PoWA 5 trees and their sources are cached
 #                    (default /var/cache/powa-collector-swift)
-#   POWA_ENV_DEBIAN_MIRROR  Debian mirror URI for the trixie source download
+#   POWA_ENV_DEBIAN_MIRROR  Debian mirror URI for the trixie source and the sid
+#                    package downloads
 #                    (default: the one apt already uses, read from its sources)
 set -euo pipefail
 
@@ -32,8 +38,27 @@ readonly POWA5_ROOT="$CACHE_DIR/pg$PG_MAJOR-powa5"
 readonly POWA5_BINDIR="$POWA5_ROOT/usr/lib/postgresql/$PG_MAJOR/bin"
 # Bump when the way the PoWA 5 tree is built changes, so caches are rebuilt.
 readonly POWA5_RECIPE=1
+readonly POWA53_ROOT="$CACHE_DIR/pg$PG_MAJOR-powa53"
+readonly POWA53_BINDIR="$POWA53_ROOT/usr/lib/postgresql/$PG_MAJOR/bin"
+# PoWA 5.3's SQL comes from this exact Debian sid binary package. Pinned: when
+# sid moves on, the download fails with a message saying to update the pin.
+readonly POWA53_DEB_PACKAGE=postgresql-18-powa
+readonly POWA53_DEB_VERSION=5.3.0-1
+readonly POWA53_DEB_PG_MAJOR=18
+readonly POWA53_RECIPE=1
+# powa-web, the UI, for the tests that drive it over HTTP: one virtual
+# environment per version, each with the versions of its dependencies tested
+# here. 5.3.1 declares `psycopg2`, which would build from source: its
+# dependencies are named one by one and powa-web is installed --no-deps.
+readonly POWA_WEB_PYTHON=/usr/bin/python3
+readonly POWA_WEB53_VENV="$CACHE_DIR/powa-web-5.3.1"
+readonly POWA_WEB53_PACKAGES=(psycopg2-binary==2.9.13 tornado==6.6.1)
+readonly POWA_WEB41_VENV="$CACHE_DIR/powa-web-4.1.4"
+readonly POWA_WEB41_PACKAGES=(psycopg2-binary==2.9.13 tornado==6.6.1 sqlalchemy==1.3.24)
 
 readonly APT_PACKAGES=(
+    # python3-venv: the virtual environments of install-powa-web.
+    python3 python3-venv
     postgresql-$PG_MAJOR postgresql-client-$PG_MAJOR libpq-dev pkg-config
     postgresql-$PG_MAJOR-powa postgresql-$PG_MAJOR-pg-qualstats
     postgresql-$PG_MAJOR-pg-stat-kcache postgresql-$PG_MAJOR-hypopg
@@ -60,7 +85,7 @@ readonly REPO_TEMPLATE=powa_repo_template
 # A remote cluster listens on 127.0.0.1..127.0.0.N so that one cluster can be
 # registered as N distinct servers (PostgreSQL accepts at most 64 sockets).
 readonly REMOTE_ADDRESS_COUNT=40
-readonly STANDARD_CLUSTERS=(powa4-repo powa4-remote powa5-repo powa5-remote)
+readonly STANDARD_CLUSTERS=(powa4-repo powa4-remote powa5-repo powa5-remote powa53-repo powa53-remote)
 readonly MARKER=.pg-env
 
 unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE \
@@ -251,6 +276,94 @@ build_powa5_tree() {
     log "PoWA $version ready in $POWA5_ROOT"
 }
 
+# Debian sid's postgresql-18-powa .deb at the pinned version, cached: its
+# SQL and control files are PoWA 5.3's. Fetched through a private apt state
+# (sources, lists and cache of its own) so the machine's apt is left alone.
+fetch_powa53_deb() {
+    local srcdir="$CACHE_DIR/src"
+    local deb="$srcdir/${POWA53_DEB_PACKAGE}_${POWA53_DEB_VERSION}_amd64.deb"
+    if [[ -s $deb ]]; then
+        printf '%s\n' "$deb"
+        return
+    fi
+    local state="$CACHE_DIR/apt-sid" mirror
+    mirror=$(debian_mirror_uri)
+    rm -rf "$state"
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$srcdir"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s sid main\n' \
+        "$mirror" >"$state/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+                -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
+                -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+                -o APT::Architecture=amd64 -o APT::Architectures::=amd64)
+    log "downloading $POWA53_DEB_PACKAGE $POWA53_DEB_VERSION (PoWA 5.3 SQL) from Debian sid"
+    apt_quiet "${opts[@]}" update || die "apt-get update of Debian sid ($mirror) failed"
+    local dl
+    dl=$(mktemp -d "$CACHE_DIR/download.XXXXXX")
+    chmod 755 "$dl"
+    id _apt >/dev/null 2>&1 && chown _apt "$dl"
+    if ! (cd "$dl" && apt_quiet "${opts[@]}" download "$POWA53_DEB_PACKAGE=$POWA53_DEB_VERSION"); then
+        local offered
+        offered=$(apt-cache "${opts[@]}" madison "$POWA53_DEB_PACKAGE" 2>/dev/null |
+            awk -F'|' '{gsub(/ /, "", $2); print $2}' | paste -sd, - || true)
+        rm -rf "$dl" "$state"
+        die "Debian sid no longer offers $POWA53_DEB_PACKAGE=$POWA53_DEB_VERSION (it offers: ${offered:-nothing});" \
+            "update POWA53_DEB_VERSION in $SELF after checking that the new PoWA SQL declares no C function" \
+            "missing from 5.0.2's powa.so"
+    fi
+    local got
+    got=$(ls -1 "$dl"/*.deb 2>/dev/null | head -n 1 || true)
+    [[ -n $got ]] || die "apt downloaded no $POWA53_DEB_PACKAGE package"
+    mv "$got" "$deb"
+    # The .deb is what is kept; the sid package index is not needed again.
+    rm -rf "$dl" "$state"
+    printf '%s\n' "$deb"
+}
+
+powa53_wanted_stamp() {
+    printf 'recipe53=%s\ndeb=%s=%s\n' "$POWA53_RECIPE" "$POWA53_DEB_PACKAGE" "$POWA53_DEB_VERSION"
+    powa5_wanted_stamp
+}
+
+powa53_tree_ok() {
+    local version
+    version=$(control_default_version "$POWA53_ROOT/usr/share/postgresql/$PG_MAJOR/extension/powa.control")
+    [[ $version == 5.3.* && -x $POWA53_BINDIR/postgres && -f $POWA53_ROOT/.stamp ]] &&
+        [[ $(cat "$POWA53_ROOT/.stamp") == "$(powa53_wanted_stamp)" ]]
+}
+
+# PoWA 5.3 = the built PoWA 5.0 tree (its powa.so) with 5.3.0's SQL and
+# control files. Refuses SQL that declares a C function powa.so lacks.
+build_powa53_tree() {
+    local deb work root
+    deb=$(fetch_powa53_deb)
+    work=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
+    root="$work/root"
+    log "making the PoWA 5.3 tree from $(basename "$deb") and the PoWA 5.0 tree"
+    mkdir -p "$work/deb"
+    dpkg-deb -x "$deb" "$work/deb" || die "cannot unpack $deb"
+    local sqldir="$work/deb/usr/share/postgresql/$POWA53_DEB_PG_MAJOR/extension"
+    local version
+    version=$(control_default_version "$sqldir/powa.control")
+    [[ $version == 5.3.* ]] || die "$(basename "$deb") offers powa '$version', not 5.3.x"
+    cp -a "$POWA5_ROOT" "$root"
+    local extdir="$root/usr/share/postgresql/$PG_MAJOR/extension"
+    local so="$root/usr/lib/postgresql/$PG_MAJOR/lib/powa.so"
+    local symbol missing=()
+    while read -r symbol; do
+        nm -D --defined-only "$so" | awk '{print $3}' | grep -qx "$symbol" || missing+=("$symbol")
+    done < <(sed -n "s/.*AS '\$libdir\/powa', '\([A-Za-z0-9_]*\)'.*/\1/p" "$sqldir/powa--$version.sql" | sort -u)
+    ((${#missing[@]} == 0)) || die "powa $version's SQL needs C functions that 5.0.2's powa.so lacks: ${missing[*]}"
+    rm -f "$extdir"/powa--*.sql "$extdir/powa.control"
+    cp "$sqldir"/powa--*.sql "$sqldir/powa.control" "$extdir/"
+    powa53_wanted_stamp >"$root/.stamp"
+    chmod 755 "$work"
+    rm -rf "$POWA53_ROOT"
+    mv "$root" "$POWA53_ROOT"
+    rm -rf "$work"
+    log "PoWA $version ready in $POWA53_ROOT"
+}
+
 cmd_install() {
     (($# == 0)) || usage
     [[ $(id -u) == 0 ]] || die "install must run as root"
@@ -265,6 +378,46 @@ cmd_install() {
         rm -rf "$CACHE_DIR"/build.* "$CACHE_DIR"/download.*
         build_powa5_tree
     fi
+    if ! powa53_tree_ok; then
+        rm -rf "$CACHE_DIR"/build.* "$CACHE_DIR"/download.*
+        build_powa53_tree
+    fi
+    exec 9>&-
+}
+
+# One virtual environment at VENV with PACKAGES and then powa-web==VERSION
+# (--no-deps), unless a complete one is there already.
+install_powa_web_venv() {
+    local venv=$1 version=$2
+    shift 2
+    local wanted
+    wanted=$(printf '%s\n' "$@" "powa-web==$version")
+    if [[ -x $venv/bin/powa-web && -f $venv/.complete && $(cat "$venv/.complete") == "$wanted" ]]; then
+        return 0
+    fi
+    log "installing powa-web $version in $venv"
+    rm -rf "$venv"
+    local logfile="$CACHE_DIR/pip.log"
+    if ! { "$POWA_WEB_PYTHON" -m venv "$venv" &&
+           "$venv/bin/pip" install -q --disable-pip-version-check "$@" &&
+           "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "powa-web==$version"; } >"$logfile" 2>&1; then
+        tail -n 30 "$logfile" >&2
+        rm -rf "$venv"
+        die "installing powa-web $version failed (log: $logfile)"
+    fi
+    printf '%s\n' "$wanted" >"$venv/.complete"
+}
+
+cmd_install_powa_web() {
+    (($# == 0)) || usage
+    [[ $(id -u) == 0 ]] || die "install-powa-web must run as root"
+    mkdir -p "$CACHE_DIR"
+    chmod 755 "$CACHE_DIR"
+    exec 9>"$CACHE_DIR/.lock"
+    flock 9
+    [[ -x $POWA_WEB_PYTHON ]] || die "no $POWA_WEB_PYTHON (run: $SELF install)"
+    install_powa_web_venv "$POWA_WEB53_VENV" 5.3.1 "${POWA_WEB53_PACKAGES[@]}"
+    install_powa_web_venv "$POWA_WEB41_VENV" 4.1.4 "${POWA_WEB41_PACKAGES[@]}"
     exec 9>&-
 }
 
@@ -278,11 +431,12 @@ bindir_for_kind() {
     case $1 in
         powa4-*) printf '%s\n' "$SYSTEM_BINDIR" ;;
         powa5-*) printf '%s\n' "$POWA5_BINDIR" ;;
+        powa53-*) printf '%s\n' "$POWA53_BINDIR" ;;
     esac
 }
 
 valid_kind() {
-    case $1 in powa4-repo | powa4-remote | powa5-repo | powa5-remote) return 0 ;; esac
+    case $1 in powa4-repo | powa4-remote | powa5-repo | powa5-remote | powa53-repo | powa53-remote) return 0 ;; esac
     return 1
 }
 
@@ -454,7 +608,8 @@ create_cluster() {
     printf '%s\n' "$version" >"$cdir/powa_version"
     case $kind in
         powa4-*) [[ $version == 4.* ]] || die "$name has powa '$version', expected 4.x" ;;
-        powa5-*) [[ $version == 5.* ]] || die "$name has powa '$version', expected 5.x" ;;
+        powa5-*) [[ $version == 5.0.* ]] || die "$name has powa '$version', expected 5.0.x" ;;
+        powa53-*) [[ $version == 5.3.* ]] || die "$name has powa '$version', expected 5.3.x" ;;
     esac
     log "$name ($kind) up on port $(cat "$cdir/port"), powa $version"
 }
@@ -517,6 +672,18 @@ write_env_file() {
         printf 'export POWA5_REMOTE_PORT=%s\n' "$(cat "$dir/powa5-remote/port")"
         printf 'export POWA4_VERSION=%s\n' "$(cat "$dir/powa4-repo/powa_version")"
         printf 'export POWA5_VERSION=%s\n' "$(cat "$dir/powa5-repo/powa_version")"
+        printf 'export POWA53_BINDIR=%s\n' "$(shell_quote "$POWA53_BINDIR")"
+        printf 'export POWA53_REPO_PORT=%s\n' "$(cat "$dir/powa53-repo/port")"
+        printf 'export POWA53_REMOTE_PORT=%s\n' "$(cat "$dir/powa53-remote/port")"
+        printf 'export POWA53_VERSION=%s\n' "$(cat "$dir/powa53-repo/powa_version")"
+        # Only once `install-powa-web` made them: the tests that need them
+        # are skipped otherwise.
+        if [[ -f $POWA_WEB53_VENV/.complete ]]; then
+            printf 'export POWA_TEST_POWA_WEB53=%s\n' "$(shell_quote "$POWA_WEB53_VENV")"
+        fi
+        if [[ -f $POWA_WEB41_VENV/.complete ]]; then
+            printf 'export POWA_TEST_POWA_WEB41=%s\n' "$(shell_quote "$POWA_WEB41_VENV")"
+        fi
     } >"$tmp"
     mv "$tmp" "$env"
 }
@@ -650,6 +817,7 @@ main() {
     shift
     case $cmd in
         install) cmd_install "$@" ;;
+        install-powa-web) cmd_install_powa_web "$@" ;;
         up) cmd_up "$@" ;;
         create-cluster) cmd_create_cluster "$@" ;;
         ctl) cmd_ctl "$@" ;;

@@ -1,5 +1,9 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -81,4 +85,53 @@ int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capa
         events[i] = ready[i].events;
     }
     return count;
+}
+
+int csystemshims_malloc_single_arena(void) { return mallopt(M_ARENA_MAX, 1); }
+
+int csystemshims_malloc_trim(void) { return malloc_trim(0); }
+
+/* Where the main arena's top chunk starts: it ends at the program break. */
+static char *top_start(void) {
+    return (char *)sbrk(0) - mallinfo2().keepcost;
+}
+
+/* Allocates chunks of `size` until one comes from the top (or from mmap,
+   above it), and keeps them all: freeing a small one would only put it
+   back in the thread cache, a hole again. */
+static size_t take_holes_of(size_t size, int most) {
+    size_t taken = 0;
+    for (int i = 0; i < most; i++) {
+        char *top = top_start();
+        char *chunk = malloc(size);
+        if (chunk == NULL) break;
+        taken += size;
+        if (chunk >= top) break;
+    }
+    return taken;
+}
+
+size_t csystemshims_malloc_fill_holes(void) {
+    size_t taken = 0;
+    /* The thread cache first (at most 7 chunks of each small size), then
+       the bins from the largest pieces down. */
+    for (size_t size = 24; size <= 1032; size += 16) taken += take_holes_of(size, 7);
+    malloc_trim(0);
+    for (size_t size = (size_t)64 << 10; size >= 32; size /= 2) taken += take_holes_of(size - 2 * sizeof(size_t), 1 << 16);
+    return taken;
+}
+
+int csystemshims_release_unused_stack(void) {
+    pthread_attr_t attributes;
+    void *low;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return -1;
+    int got = pthread_attr_getstack(&attributes, &low, &size);
+    pthread_attr_destroy(&attributes);
+    if (got != 0) return -1;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)low + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - 8192) & ~(page - 1);
+    if (end <= start) return 0;
+    return madvise((void *)start, end - start, MADV_DONTNEED);
 }

@@ -24,7 +24,7 @@ enum CollectorThread {
         pthread_attr_destroy(&attributes)
         guard created == 0 else {
             logger.critical("Cannot start the collector thread (error \(created))")
-            exit(1)
+            WorkerExit.now(1)
         }
         pthread_detach(thread)
     }
@@ -64,9 +64,14 @@ final class Collector: @unchecked Sendable {
         let last = readLastSnapshotTime()
         schedule = SnapshotSchedule(
             frequency: Double(config.frequency), lastSnapshot: last, now: SystemClock.now(), using: &generator)
+        // Whether the heap may hold pages freed since the last trim.
+        var worked = true
 
         while !mailbox.isStopping {
-            for command in mailbox.takeCommands() { apply(command) }
+            for command in mailbox.takeCommands() {
+                apply(command)
+                worked = true
+            }
             if mailbox.isStopping { break }
             if let due = deferredForcedSnapshot, SystemClock.now() >= due {
                 deferredForcedSnapshot = nil
@@ -76,7 +81,13 @@ final class Collector: @unchecked Sendable {
                 let committed = takeSnapshot(start)
                 schedule!.snapshotFinished(
                     now: SystemClock.now(), unconsumedCatalogRefresh: committed ? nil : start.catalogRefresh)
+                worked = true
                 continue
+            }
+            if worked {
+                WorkerMemory.releaseFreePages()
+                WorkerMemory.releaseUnusedStack()
+                worked = false
             }
             var wake = schedule!.nextWakeUp(now: SystemClock.now()) ?? (SystemClock.now() + 1)
             if let due = deferredForcedSnapshot { wake = min(wake, due) }

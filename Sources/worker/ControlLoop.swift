@@ -83,7 +83,7 @@ struct ControlLoop {
     private mutating func readCommands() {
         let outcome: FileDescriptorIO.ReadOutcome
         do {
-            outcome = try FileDescriptorIO.read(0)
+            outcome = try FileDescriptorIO.read(0, maximum: WorkerMemory.stdinReadSize)
         } catch {
             stop(reason: "stdin failed: \(error)")
         }
@@ -125,10 +125,10 @@ struct ControlLoop {
     }
 
     /// Cancels the snapshot in flight, gives the collector thread a moment
-    /// to roll back and close, then exits 0. Whatever is still open is
-    /// closed by the exit, and the server rolls back an uncommitted
-    /// transaction of a closed connection: a snapshot is committed whole or
-    /// not at all.
+    /// to roll back and close, then exits 0 with `WorkerExit` (the collector
+    /// thread may still be inside libpq). Whatever is still open is closed
+    /// by the exit, and the server rolls back an uncommitted transaction of
+    /// a closed connection: a snapshot is committed whole or not at all.
     private func stop(reason: String) -> Never {
         logger.info("Stopping worker (\(reason))")
         reporter.update { $0.status = WorkerStatusText.stopping }
@@ -142,6 +142,6 @@ struct ControlLoop {
             usleep(50_000)
         }
         logger.info("stopped")
-        exit(0)
+        WorkerExit.now(0)
     }
 }

@@ -22,18 +22,43 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Process id of the supervisor; the worker exits when it is not its parent any more.")
     var parentPid: Int32?
 
+    static let defaultStartTimeout: Double = 30
+
     @Option(help: "Seconds to wait for the start line.")
-    var startTimeout: Double = 30
+    var startTimeout: Double = Self.defaultStartTimeout
 
     @Flag(name: .customLong(String(LauncherReply.launcherFlag.dropFirst(2))),
           help: "Fork workers on the supervisor's requests (stdin is its socket) instead of collecting.")
     var launcher = false
+
+    /// The launcher's own command line (exactly what `WorkerLauncherClient`
+    /// starts) is recognised before ArgumentParser runs: parsing builds
+    /// metadata and caches in the heap that every fork would inherit and,
+    /// by writing near them, copy. Anything else is parsed as usual.
+    static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count == 4, arguments[1] == "--parent-pid", let parentPid = Int32(arguments[2]),
+           arguments[3] == LauncherReply.launcherFlag {
+            WorkerMemory.useOneArena()
+            StderrLogHandler.bootstrap(threadName: "-", debug: false)
+            // Returns only in a forked worker, its pipes in place.
+            WorkerLauncher.serve(supervisorPID: parentPid)
+            do {
+                try WorkerMain.run(parentPid: parentPid, startTimeout: Self.defaultStartTimeout)
+            } catch {
+                Self.exit(withError: error)
+            }
+        }
+        main(nil)
+    }
 
     func validate() throws {
         if launcher, parentPid == nil { throw ValidationError("--launcher needs --parent-pid") }
     }
 
     func run() throws {
+        // Before any thread: the launcher's forks inherit it.
+        WorkerMemory.useOneArena()
         StderrLogHandler.bootstrap(threadName: "-", debug: false)
         if launcher, let parentPid {
             // Returns only in a forked worker, its pipes in place.

@@ -28,6 +28,7 @@ enum WorkerLauncher {
         let logger = Logger(label: "powa-collector-worker")
         guard ParentDeathSignal.arm(expectedParent: supervisorPID) else { exit(0) }
         SignalPipe.ignoreBrokenPipes()
+        LauncherPrewarm.run()
         while true {
             let received: DescriptorPassing.Received
             do {

@@ -66,7 +66,7 @@ enum StartLine {
             _ = Glibc.poll(&entry, 1, wait)
             let outcome: FileDescriptorIO.ReadOutcome
             do {
-                outcome = try FileDescriptorIO.read(0)
+                outcome = try FileDescriptorIO.read(0, maximum: WorkerMemory.stdinReadSize)
             } catch {
                 return .failure(Failure(description: "Cannot read the start line: \(error)"))
             }

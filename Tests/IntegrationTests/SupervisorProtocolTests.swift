@@ -86,8 +86,9 @@ import TestSupport
         }
     }
 
-    @Test func hostilePayloadsNeverStopTheSupervisor() async throws {
-        try await withCollectorRepository(powaMajor: 5) { repository in
+    @Test(arguments: PowaRelease.powa5)
+    func hostilePayloadsNeverStopTheSupervisor(release: PowaRelease) async throws {
+        try await withCollectorRepository(release: release) { repository in
             try await Self.quietServer(repository) { supervisor, client, srvid in
                 let payloads = [
                     "", " ", "   ", "\t\n", String(repeating: "A", count: 7999), String(repeating: "é", count: 3999),
@@ -136,9 +137,9 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [4, 5])
-    func anUnprivilegedSenderIsRefused(powaMajor: Int) async throws {
-        try await withCollectorRepository(powaMajor: powaMajor) { repository in
+    @Test(arguments: PowaRelease.allCases)
+    func anUnprivilegedSenderIsRefused(release: PowaRelease) async throws {
+        try await withCollectorRepository(release: release) { repository in
             try await Self.quietServer(repository) { supervisor, _, srvid in
                 let nobody = try NotifyClient(
                     cluster: repository.cluster, database: repository.database, user: TestEnvironment.unprivilegedRole)
@@ -158,9 +159,11 @@ import TestSupport
 
     /// Members of `pg_signal_backend` (PostgreSQL 14+) may ask, and on
     /// PoWA 5 members of the roles `powa_roles` maps.
-    @Test(arguments: [(4, "pg_signal_backend"), (5, "powa_signal_backend"), (5, "powa_admin"), (5, "powa_write_all_data")])
-    func aMemberOfAPermittedRoleIsAnswered(powaMajor: Int, role: String) async throws {
-        try await withCollectorRepository(powaMajor: powaMajor) { repository in
+    @Test(arguments: [(PowaRelease.powa4, "pg_signal_backend")] + PowaRelease.powa5.flatMap { release in
+        ["powa_signal_backend", "powa_admin", "powa_write_all_data"].map { (release, $0) }
+    })
+    func aMemberOfAPermittedRoleIsAnswered(release: PowaRelease, role: String) async throws {
+        try await withCollectorRepository(release: release) { repository in
             let member = "t_notify_\(UInt32.random(in: 0...UInt32.max))"
             let admin = try repository.cluster.connect()
             defer {

@@ -57,8 +57,9 @@ import TestSupport
 
     /// SIGHUP reads the file again: a broken file changes nothing, a valid
     /// one is applied to the running workers without restarting them.
-    @Test func sighupRereadsTheConfigurationFile() async throws {
-        try await withCollectorRepository(powaMajor: 5) { repository in
+    @Test(arguments: PowaRelease.powa5)
+    func sighupRereadsTheConfigurationFile(release: PowaRelease) async throws {
+        try await withCollectorRepository(release: release) { repository in
             let first = try repository.registerServer(address: 31, alias: "alpha", frequency: 60)
             let second = try repository.registerServer(address: 32, alias: "beta", frequency: 60)
             try await withCollector(on: repository) { supervisor in

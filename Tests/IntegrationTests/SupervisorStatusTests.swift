@@ -5,9 +5,9 @@ import TestSupport
 
 /// What powa-web sees: the status of every worker, answered over NOTIFY.
 @Suite(.enabled(if: TestEnvironment.isAvailable)) struct SupervisorStatusTests {
-    @Test(arguments: [4, 5])
-    func threeRunningServersAndAnUnreachableOne(powaMajor: Int) async throws {
-        try await withCollectorRepository(powaMajor: powaMajor) { repository in
+    @Test(arguments: PowaRelease.allCases)
+    func threeRunningServersAndAnUnreachableOne(release: PowaRelease) async throws {
+        try await withCollectorRepository(release: release) { repository in
             let ids = try (2...4).map { try repository.registerServer(address: $0, frequency: 60) }
             let unreachable = try repository.registerUnreachableServer(address: 5, frequency: 60)
             try await withCollector(on: repository) { supervisor in
@@ -42,8 +42,9 @@ import TestSupport
 
     /// powa-web LISTENs on a random channel, sends its request, waits one to
     /// three seconds and takes the first answer to its command.
-    @Test func powaWebsWayOfAskingGetsRunning() async throws {
-        try await withCollectorRepository(powaMajor: 5) { repository in
+    @Test(arguments: PowaRelease.powa5)
+    func powaWebsWayOfAskingGetsRunning(release: PowaRelease) async throws {
+        try await withCollectorRepository(release: release) { repository in
             let srvid = try repository.registerServer(address: 6, frequency: 60)
             try await withCollector(on: repository) { supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)

@@ -32,8 +32,9 @@ struct WorkerCommandTests {
         _ = worker.waitForExit(timeout: 3)
     }
 
-    @Test func forcedCatalogRefreshImportsCatalogsAgain() throws {
-        let fixture = try PowaRepositoryFixture(powaMajor: 5)
+    @Test(arguments: PowaRelease.powa5)
+    func forcedCatalogRefreshImportsCatalogsAgain(release: PowaRelease) throws {
+        let fixture = try PowaRepositoryFixture(release: release)
         let srvid = try fixture.registerServer(host: "127.0.0.14", frequency: 3600)
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.14")))

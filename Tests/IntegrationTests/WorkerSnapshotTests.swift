@@ -4,12 +4,12 @@ import Testing
 import TestSupport
 
 /// A real worker process collecting a real remote into a real repository,
-/// on PoWA 4.1 and PoWA 5.0.
+/// on PoWA 4.1, 5.0 and 5.3.
 @Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
 struct WorkerSnapshotTests {
-    @Test(arguments: [4, 5])
-    func snapshotFillsEveryDatasourceWithoutErrors(powaMajor: Int) throws {
-        let fixture = try PowaRepositoryFixture(powaMajor: powaMajor)
+    @Test(arguments: PowaRelease.allCases)
+    func snapshotFillsEveryDatasourceWithoutErrors(release: PowaRelease) throws {
+        let fixture = try PowaRepositoryFixture(release: release)
         let srvid = try fixture.registerServer(host: "127.0.0.2")
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.2")))
@@ -27,9 +27,11 @@ struct WorkerSnapshotTests {
         #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
         // The remote's server version is recorded.
         #expect(try fixture.query("SELECT version FROM powa_servers WHERE id = $1", [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
-        if powaMajor >= 5 {
+        if release.major >= 5 {
             // Per-database catalogs, through a connection to each database.
             #expect(try fixture.count("SELECT count(*) FROM powa_catalog_class WHERE srvid = $1", [String(srvid)]) > 0)
+            // A source whose rows changed shape in 5.1 (activity's clock_ts).
+            #expect(try fixture.count("SELECT count(*) FROM powa_stat_activity_history_current WHERE srvid = $1", [String(srvid)]) > 0)
         }
         try worker.send(.stop)
         #expect(worker.waitForExit(timeout: 3) == .exited(0))
@@ -93,17 +95,21 @@ struct WorkerSnapshotTests {
         _ = worker.waitForExit(timeout: 3)
     }
 
-    @Test func incompatiblePowaVersionsAreRecordedAndNothingIsCollected() throws {
-        // A PoWA 5 repository pointed at a PoWA 4 remote.
-        let fixture = try PowaRepositoryFixture(powaMajor: 5)
-        let remote = TestEnvironment.powa4Remote
+    /// Each remote's powa major.minor must equal the repository's: a PoWA 5
+    /// repository pointed at a PoWA 4 remote, and 5.3 at 5.0 (same major).
+    @Test(arguments: [(PowaRelease.powa50, PowaRelease.powa4), (.powa53, .powa4), (.powa53, .powa50)])
+    func incompatiblePowaVersionsAreRecordedAndNothingIsCollected(repository: PowaRelease, remoteRelease: PowaRelease) throws {
+        let fixture = try PowaRepositoryFixture(release: repository)
+        let remote = remoteRelease.remote
         let srvid = try fixture.registerServer(host: "127.0.0.6", port: remote.port)
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.6", port: remote.port)))
-        let status = worker.waitForStatus(timeout: 20) { $0.lastError?.contains("4.1") == true && !$0.snapshotRunning }
+        let status = worker.waitForStatus(timeout: 20) {
+            $0.lastError?.contains(remoteRelease.majorMinor) == true && !$0.snapshotRunning
+        }
         #expect(status != nil, "log:\n\(worker.log)")
         let errors = try fixture.errors(srvid: srvid) ?? []
-        #expect(errors.contains { $0.contains("5.0") && $0.contains("4.1") })
+        #expect(errors.contains { $0.contains(repository.majorMinor) && $0.contains(remoteRelease.majorMinor) }, "\(errors)")
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) == 0)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)

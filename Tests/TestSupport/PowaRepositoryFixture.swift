@@ -2,7 +2,7 @@ import PostgresClient
 import PowaCore
 
 /// A throwaway PoWA repository database (copied from the environment's
-/// template) on the PoWA 4 or PoWA 5 repository cluster, with helpers to
+/// template) on a PoWA 4.1, 5.0 or 5.3 repository cluster, with helpers to
 /// register remote servers and read what the collector wrote. One remote
 /// cluster listens on 127.0.0.1…127.0.0.N, each address a distinct server.
 public final class PowaRepositoryFixture: @unchecked Sendable {
@@ -15,14 +15,19 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
     private let ownsDatabase: Bool
     private var dropped = false
 
-    /// A new database copied from the repository template of PoWA
-    /// `powaMajor` (4 or 5), dropped with the fixture.
-    public init(powaMajor: Int) throws {
-        cluster = powaMajor >= 5 ? TestEnvironment.powa5Repository : TestEnvironment.powa4Repository
-        remote = powaMajor >= 5 ? TestEnvironment.powa5Remote : TestEnvironment.powa4Remote
+    /// A new database copied from the repository template of `release`,
+    /// dropped with the fixture; its remote is that release's remote cluster.
+    public init(release: PowaRelease) throws {
+        cluster = release.repository
+        remote = release.remote
         database = try cluster.createRepositoryDatabase()
         admin = try cluster.connect(database: database)
         ownsDatabase = true
+    }
+
+    /// As `init(release:)`, PoWA `powaMajor` 4 (4.1) or 5 (5.0).
+    public convenience init(powaMajor: Int) throws {
+        try self.init(release: PowaRelease(major: powaMajor))
     }
 
     /// An existing repository database (for instance on a dedicated
@@ -40,6 +45,7 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
     }
 
     public var powaMajor: Int { cluster.powaMajor }
+    public var release: PowaRelease { cluster.release }
 
     public func close() { admin.close() }
 

@@ -102,7 +102,8 @@ public final class DedicatedCluster: @unchecked Sendable {
         guard case .exited(0)? = result.termination,
               let port = result.stdout.split(separator: "\n").last.flatMap({ Int($0) })
         else { throw TestProcessError("create-cluster \(name) failed: \(result.stderr)") }
-        cluster = TestCluster(host: TestEnvironment.host, port: port, powaMajor: kind.hasPrefix("powa5") ? 5 : 4)
+        let release: PowaRelease = kind.hasPrefix("powa53") ? .powa53 : kind.hasPrefix("powa5") ? .powa50 : .powa4
+        cluster = TestCluster(host: TestEnvironment.host, port: port, release: release)
     }
 
     /// `pg-env.sh ctl … start|stop|restart|kill`.

@@ -114,12 +114,20 @@ extension SupervisorProcess {
     }
 }
 
-/// Runs `body` with a new repository database of PoWA `powaMajor`, dropped
-/// afterwards whatever happens.
+/// Runs `body` with a new repository database of PoWA `powaMajor` (4: 4.1,
+/// 5: 5.0), dropped afterwards whatever happens.
 public func withCollectorRepository<T>(
     powaMajor: Int, _ body: (PowaRepositoryFixture) async throws -> T
 ) async throws -> T {
-    let repository = try PowaRepositoryFixture(powaMajor: powaMajor)
+    try await withCollectorRepository(release: PowaRelease(major: powaMajor), body)
+}
+
+/// Runs `body` with a new repository database of `release`, dropped
+/// afterwards whatever happens.
+public func withCollectorRepository<T>(
+    release: PowaRelease, _ body: (PowaRepositoryFixture) async throws -> T
+) async throws -> T {
+    let repository = try PowaRepositoryFixture(release: release)
     do {
         let result = try await body(repository)
         repository.drop()

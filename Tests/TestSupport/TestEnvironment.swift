@@ -24,14 +24,19 @@ public enum TestEnvironment {
     public static var remoteAddressCount: Int { Int(variable("POWA_TEST_REMOTE_ADDRESS_COUNT") ?? "") ?? 1 }
     public static var environmentDirectory: String? { variable("POWA_TEST_ENV_DIR") }
     public static var script: String? { variable("POWA_TEST_PG_ENV") }
+    /// The virtual environments of `pg-env.sh install-powa-web`, when made.
+    public static var powaWeb53Environment: String? { variable("POWA_TEST_POWA_WEB53") }
+    public static var powaWeb41Environment: String? { variable("POWA_TEST_POWA_WEB41") }
 
-    public static var powa4Repository: TestCluster { cluster("POWA4_REPO_PORT", major: 4) }
-    public static var powa4Remote: TestCluster { cluster("POWA4_REMOTE_PORT", major: 4) }
-    public static var powa5Repository: TestCluster { cluster("POWA5_REPO_PORT", major: 5) }
-    public static var powa5Remote: TestCluster { cluster("POWA5_REMOTE_PORT", major: 5) }
+    public static var powa4Repository: TestCluster { cluster("POWA4_REPO_PORT", .powa4) }
+    public static var powa4Remote: TestCluster { cluster("POWA4_REMOTE_PORT", .powa4) }
+    public static var powa5Repository: TestCluster { cluster("POWA5_REPO_PORT", .powa50) }
+    public static var powa5Remote: TestCluster { cluster("POWA5_REMOTE_PORT", .powa50) }
+    public static var powa53Repository: TestCluster { cluster("POWA53_REPO_PORT", .powa53) }
+    public static var powa53Remote: TestCluster { cluster("POWA53_REMOTE_PORT", .powa53) }
 
-    private static func cluster(_ portVariable: String, major: Int) -> TestCluster {
-        TestCluster(host: host, port: Int(variable(portVariable) ?? "") ?? 5432, powaMajor: major)
+    private static func cluster(_ portVariable: String, _ release: PowaRelease) -> TestCluster {
+        TestCluster(host: host, port: Int(variable(portVariable) ?? "") ?? 5432, release: release)
     }
 }
 
@@ -39,13 +44,19 @@ public enum TestEnvironment {
 public struct TestCluster: Sendable {
     public var host: String
     public var port: Int
-    public var powaMajor: Int
+    public var release: PowaRelease
 
-    public init(host: String, port: Int, powaMajor: Int) {
+    public init(host: String, port: Int, release: PowaRelease) {
         self.host = host
         self.port = port
-        self.powaMajor = powaMajor
+        self.release = release
     }
+
+    public init(host: String, port: Int, powaMajor: Int) {
+        self.init(host: host, port: port, release: PowaRelease(major: powaMajor))
+    }
+
+    public var powaMajor: Int { release.major }
 
     /// Parameters for the superuser on `database`.
     public func parameters(database: String = "postgres", user: String? = nil, password: String? = nil) -> ConnectionParameters {

@@ -23,4 +23,19 @@ ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, in
 int csystemshims_epoll_create(void);
 int csystemshims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key);
 int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms);
+/* glibc malloc tuning (malloc.h is not part of the Glibc module): one
+   arena for every thread (M_ARENA_MAX), and giving the heap's free pages
+   back to the kernel (malloc_trim). Return what mallopt and malloc_trim return. */
+int csystemshims_malloc_single_arena(void);
+int csystemshims_malloc_trim(void);
+/* Takes, and keeps for good, every free chunk of the main arena below its
+   top (and what the calling thread's cache holds), so that the next
+   allocations come from fresh pages at the top; costs a few tens of kB of
+   the top once. Returns how many bytes it took. */
+size_t csystemshims_malloc_fill_holes(void);
+/* Gives back to the kernel the pages of the calling thread's stack more
+   than 8 kB below the caller's frame: pages a deeper call touched once
+   and that would stay dirty. Not for the main thread. Returns what
+   madvise returns (0 when there is nothing to give back). */
+int csystemshims_release_unused_stack(void);
 #endif
