@@ -69,24 +69,6 @@ ssize_t csystemshims_receive_with_fds(int socket, void *bytes, size_t length, in
     return result;
 }
 
-int csystemshims_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
-
-int csystemshims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key) {
-    struct epoll_event event = { .events = events, .data = { .u64 = key } };
-    return epoll_ctl(epfd, op, fd, &event);
-}
-
-int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms) {
-    struct epoll_event ready[64];
-    if (capacity > 64) capacity = 64;
-    int count = epoll_wait(epfd, ready, capacity, timeout_ms);
-    for (int i = 0; i < count; i++) {
-        keys[i] = ready[i].data.u64;
-        events[i] = ready[i].events;
-    }
-    return count;
-}
-
 int csystemshims_malloc_single_arena(void) { return mallopt(M_ARENA_MAX, 1); }
 
 int csystemshims_malloc_trim(void) { return malloc_trim(0); }
@@ -134,4 +116,22 @@ int csystemshims_release_unused_stack(void) {
     uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - 8192) & ~(page - 1);
     if (end <= start) return 0;
     return madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+int csystemshims_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int csystemshims_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key) {
+    struct epoll_event event = { .events = events, .data = { .u64 = key } };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms) {
+    struct epoll_event ready[64];
+    if (capacity > 64) capacity = 64;
+    int count = epoll_wait(epfd, ready, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        keys[i] = ready[i].data.u64;
+        events[i] = ready[i].events;
+    }
+    return count;
 }

@@ -3,7 +3,8 @@
 ///
 /// The payload is split on single spaces exactly as the reference does
 /// (Python's `str.split(' ')`): two spaces in a row make an empty word, tabs
-/// and newlines stay inside words. A payload without a second word, like
+/// and newlines stay inside words, and a space followed by a combining mark
+/// still splits. A payload without a second word, like
 /// `RELOAD`, has no response channel. Nothing here can fail: any string,
 /// however hostile, gives a request, and `command` interprets it.
 public struct NotifyRequest: Equatable, Sendable {
@@ -19,7 +20,11 @@ public struct NotifyRequest: Equatable, Sendable {
     public var arguments: [String]
 
     public init(payload: String) {
-        var words = payload.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        // On the space character itself, not on Swift's characters: a space
+        // followed by a combining mark is one Character, which Python
+        // still splits.
+        var words = payload.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         command = words.removeFirst()  // split always yields at least one word
         let channel = words.isEmpty ? "-" : words.removeFirst()
         responseChannel = channel == "-" ? nil : channel

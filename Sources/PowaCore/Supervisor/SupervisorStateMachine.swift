@@ -546,31 +546,17 @@ public struct SupervisorStateMachine: Sendable {
             store(worker, srvid: srvid)
         }
         guard wasChecking, phase == .running, now >= running.livenessDeadline(timings) else { return }
-        let previous = running.suspicion.sample
-        let verdict: String?
-        if let sample, !sample.isStopped {
-            if previous == nil || sample.cpuTicks > previous!.cpuTicks,
-               running.suspicion.extensions < timings.maximumSlowExtensions {
-                verdict = nil
-            } else {
-                verdict = running.suspicion.extensions >= timings.maximumSlowExtensions
-                    ? "still silent after \(running.suspicion.extensions) checks" : "not using any CPU"
-            }
-        } else {
-            verdict = sample == nil ? "its process cannot be inspected" : "its process is stopped"
-        }
-        guard let verdict else {
-            if previous != nil {
+        switch running.suspicion.judge(sample, now: now, timings: timings) {
+        case .spare(let usingCPU):
+            if usingCPU {
                 log(.warning, "worker sent nothing for \(Self.seconds(silence)) but is using CPU: slow, not dead; "
                     + "checking again in \(Self.seconds(timings.slowWorkerExtension))", worker: worker.name)
             }
-            running.suspicion.sample = sample
-            running.suspicion.extensions += 1
-            running.suspicion.extendedUntil = now + timings.slowWorkerExtension
             return
+        case .end(let reason):
+            log(.error, "worker sent nothing for \(Self.seconds(silence)) and \(reason), terminating it",
+                worker: worker.name)
         }
-        log(.error, "worker sent nothing for \(Self.seconds(silence)) and \(verdict), terminating it",
-            worker: worker.name)
         actions.append(.signalWorker(pid: pid, .terminate))
         releaseSlot(srvid: srvid, now: now)
         worker.process = .terminatingUnresponsive(
@@ -972,8 +958,8 @@ public struct SupervisorStateMachine: Sendable {
     private static func seconds(_ value: Double) -> String { "\(Int(value.rounded())) s" }
 
     /// Words from a notification can be up to 8000 bytes of anything; logs
-    /// get at most 64 characters of them.
+    /// get at most 64 characters of them, control characters escaped.
     private static func shortened(_ text: String) -> String {
-        text.count <= 64 ? text : String(text.prefix(64)) + "…"
+        LoggedRequestText.shortened(text)
     }
 }

@@ -26,6 +26,16 @@ import Testing
         #expect(NotifyRequest(payload: "RELOAD chan ").arguments == [""])
     }
 
+    /// A space followed by a combining mark is one Swift Character, but
+    /// Python's split (the reference's) still splits there. Found by
+    /// ProtocolPropertyTests.
+    @Test func aSpaceBeforeACombiningMarkStillSplits() {
+        let request = NotifyRequest(payload: "WORKERS_STATUS \u{301}chan 1")
+        #expect(request.command == "WORKERS_STATUS")
+        #expect(request.responseChannel?.unicodeScalars.elementsEqual("\u{301}chan".unicodeScalars) == true)
+        #expect(request.arguments == ["1"])
+    }
+
     @Test func emptyPayloadIsAnUnknownCommandWithoutChannel() {
         let request = NotifyRequest(payload: "")
         #expect(request.command == "")

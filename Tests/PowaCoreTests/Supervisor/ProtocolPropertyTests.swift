@@ -24,7 +24,7 @@ import Testing
         "chan", "r1", "r99999", "c\"h", "c'h", "c\"'; DROP TABLE powa_servers; --", "é", "ü_chan", "💥",
         String(repeating: "c", count: 63), String(repeating: "c", count: 64), String(repeating: "é", count: 31),
         String(repeating: "é", count: 32), "0", "1", "2", "3", "-1", "+1", "007", "99999999999999999999999", "1e3",
-        "0x10", "\t", "\n", "\\", "%s%n", "\u{0}", "\u{FFFD}",
+        "0x10", "\t", "\n", "\\", "%s%n", "\u{0}", "\u{FFFD}", "\u{301}", "\u{301}chan", "e\u{301}",
     ]
 
     /// A payload, one of four shapes: words of the protocol in any order;
@@ -75,7 +75,8 @@ import Testing
             } else {
                 #expect(rebuilt == payload)
             }
-            #expect(!request.command.contains(" "))
+            #expect(!request.command.unicodeScalars.contains(" "))
+            #expect(!(request.responseChannel?.unicodeScalars.contains(" ") ?? false))
             _ = request.parsedCommand
         }
     }

@@ -79,3 +79,23 @@ import Testing
         #expect(harness.machine.nextDeadline == harness.now + RequestLogThrottle.standardInterval)
     }
 }
+
+/// A request's words reach the log shortened and on one line: no request
+/// can forge a log line.
+@Suite struct RequestLogTextTests {
+    @Test func controlCharactersAreEscapedAndLongWordsShortened() {
+        #expect(LoggedRequestText.shortened("RELOAD") == "RELOAD")
+        #expect(LoggedRequestText.shortened("a\nb\r\tc\u{0}\u{7F}\u{85}\u{2028}é")
+            == "a\\u{a}b\\u{d}\\u{9}c\\u{0}\\u{7f}\\u{85}\\u{2028}é")
+        #expect(LoggedRequestText.shortened(String(repeating: "x", count: 65)) == String(repeating: "x", count: 64) + "…")
+    }
+
+    @Test func aRefusedRequestCannotForgeALogLine() {
+        var harness = SupervisorHarness()
+        harness.startRunning([])
+        let forged = "NOPE\n2026-12-01 10:00:00,000 - INFO  : reload done chan"
+        let warnings = harness.notify(forged, permitted: false).logs(.warning)
+        #expect(warnings.count == 1)
+        #expect(warnings.allSatisfy { !$0.contains("\n") })
+    }
+}
