@@ -9,7 +9,9 @@ extension RepositorySession {
     /// Creates the collector's schema on the first round of a session.
     func coordinate(_ round: CoordinationRound) throws(RepositorySessionError) -> CoordinationView {
         if !coordinationSchemaReady {
-            try Self.postgres { () throws(PostgresError) in _ = try connection.executeSimple(CoordinationSQL.createSchema) }
+            if try rows(of: SQLStatement(CoordinationSQL.schemaExists)).first?.first ?? nil != "t" {
+                try Self.postgres { () throws(PostgresError) in _ = try connection.executeSimple(CoordinationSQL.createSchema) }
+            }
             coordinationSchemaReady = true
         }
         let statement = CoordinationSQL.round(

@@ -35,6 +35,14 @@ public enum CoordinationSQL {
             lease_until timestamptz NOT NULL DEFAULT '-infinity')
         """
 
+    /// Whether both tables exist already: creating them needs `CREATE` on
+    /// the database even with IF NOT EXISTS, so a schema an administrator
+    /// made beforehand is used as it is.
+    public static let schemaExists = """
+        SELECT pg_catalog.to_regclass('powa_collector_coord.instances') IS NOT NULL
+           AND pg_catalog.to_regclass('powa_collector_coord.ownership') IS NOT NULL
+        """
+
     /// Whether instance row `i` is live: lease not expired, and its
     /// repository session still exists, or predates the repository's
     /// last start (a repository restart ends every session; the lease

@@ -76,8 +76,10 @@ extension SupervisorStateMachine {
         guard coordination != nil else { return }
         coordination?.roundInFlight = false
         coordination?.claimInFlight = false
-        log(.warning, "coordination with the other instances failed: \(reason); next round in "
-            + "\(Int((configuration.coordinationLease / 3).rounded())) s")
+        let idle = coordination?.owned.isEmpty == true && workers.isEmpty
+        log(idle ? .error : .warning, "coordination with the other instances failed: \(reason); next round in "
+            + "\(Int((configuration.coordinationLease / 3).rounded())) s"
+            + (idle ? "; this instance collects nothing until one succeeds" : ""))
         scheduleRound(now: now)
     }
 

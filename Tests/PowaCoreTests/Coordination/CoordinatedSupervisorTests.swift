@@ -97,6 +97,15 @@ import Testing
         #expect(rounds(harness.advance(by: 10)).count == 1)
     }
 
+    @Test func aRoundThatNeverSucceedsIsAnErrorSayingNothingIsCollected() {
+        var harness = SupervisorHarness(instance: Self.me)
+        _ = harness.startRunning([.sample(1)])
+        let failed = harness.send(.coordinationFailed(reason: "permission denied for database powa"))
+        #expect(failed.logs(.error).contains { $0.contains("collects nothing") }, "\(failed)")
+        #expect(failed.spawned.isEmpty)
+        #expect(rounds(harness.advance(by: 10)).count == 1, "and it keeps trying")
+    }
+
     @Test func withoutCoordinationTheMachineSpawnsAtOnceAsBefore() {
         var harness = SupervisorHarness()
         let actions = harness.startRunning([.sample(1)])
