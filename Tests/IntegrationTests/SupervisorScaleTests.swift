@@ -143,7 +143,10 @@ import TestSupport
                 // One repository session at most is a worker's.
                 for _ in 0..<5 {
                     let sessions = try repository.count(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'PoWA collector - repo%'")
+                        """
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND application_name LIKE 'PoWA collector - repo%'
+                        """)
                     #expect(sessions <= 1)
                     usleep(200_000)
                 }
