@@ -64,6 +64,9 @@ readonly APT_PACKAGES=(
     postgresql-$PG_MAJOR-pg-stat-kcache postgresql-$PG_MAJOR-hypopg
     postgresql-$PG_MAJOR-pg-wait-sampling postgresql-$PG_MAJOR-pg-track-settings
     postgresql-server-dev-$PG_MAJOR make gcc tar gzip util-linux
+    # Real counterparts of the operator interfaces' tests: a Prometheus
+    # server and promtool, and systemd-analyze for the unit file.
+    prometheus systemd
 )
 # Packages whose versions end up inside the relocated PoWA 5 tree.
 readonly POWA5_INPUT_PACKAGES=(

@@ -19,11 +19,14 @@ final class RepositorySession {
     let powaVersion: PowaVersion
     /// The powa extension's schema, quoted.
     let powaSchema: String
+    /// The same, raw, for use as a value.
+    let powaSchemaName: String
 
-    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String) {
+    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String, powaSchemaName: String) {
         self.connection = connection
         self.powaVersion = powaVersion
         self.powaSchema = powaSchema
+        self.powaSchemaName = powaSchemaName
     }
 
     deinit { connection.close() }
@@ -37,7 +40,8 @@ final class RepositorySession {
     /// is then empty and poll() does not wake up for them. Every statement
     /// on this connection sets this; the supervisor drains before it sleeps
     /// whenever it is set, so a request is never left waiting in the buffer.
-    private(set) var mayHoldBufferedNotifications = true
+    /// (Set by the coordination statements too: they run on this connection.)
+    var mayHoldBufferedNotifications = true
 
     /// Connects as the reference does (application name, a 2 s lock_timeout
     /// when the server has none), requires powa 4 or later, secures the
@@ -81,7 +85,8 @@ final class RepositorySession {
             throw .version(error)
         }
         return try postgres { () throws(PostgresError) in
-            let schema = try connection.escapeIdentifier(extensions.schemas["powa"] ?? "public")
+            let schemaName = extensions.schemas["powa"] ?? "public"
+            let schema = try connection.escapeIdentifier(schemaName)
             if version.needsLoad { try connection.executeSimple(SessionSQL.loadPowa) }
             if version.usesSecureSearchPath { try connection.executeSimple(SessionSQL.secureSearchPath) }
             try connection.executeSimple(SessionSQL.defaultLockTimeout)
@@ -89,7 +94,8 @@ final class RepositorySession {
                 "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
                 [String(statementTimeoutMilliseconds)])
             try connection.listen(channel)
-            return RepositorySession(connection: connection, powaVersion: version, powaSchema: schema)
+            return RepositorySession(
+                connection: connection, powaVersion: version, powaSchema: schema, powaSchemaName: schemaName)
         }
     }
 
@@ -176,6 +182,8 @@ enum RepositorySessionError: Error, CustomStringConvertible {
     case version(PowaVersionError)
     /// `powa_servers` or `pg_extension` rows do not have the expected shape.
     case unexpectedRows(RowDecodingError)
+    /// The role may not create or use the coordination schema.
+    case coordinationNotPermitted(CoordinationPermissionError)
 
     /// Whether the connection is unusable (rather than one statement failing).
     var isConnectionBroken: Bool {
@@ -187,6 +195,7 @@ enum RepositorySessionError: Error, CustomStringConvertible {
         case .postgres(let error): error.description
         case .version(let error): error.description
         case .unexpectedRows(let error): "unexpected rows from the repository: \(error)"
+        case .coordinationNotPermitted(let error): error.description
         }
     }
 }

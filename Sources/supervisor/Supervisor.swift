@@ -50,9 +50,25 @@ final class Supervisor {
     /// Set by the machine's `exit` action.
     private(set) var exitCode: Int32?
 
-    init(configurationSource: ConfigurationSource, workerExecutable: String) {
+    /// Operator interfaces, each optional and bounded: systemd's notify
+    /// socket and the metrics endpoint. They report what the machine
+    /// decided and never decide anything themselves.
+    private let serviceManager: ServiceManagerNotifier?
+    private var serviceNotifications: ServiceNotifications
+    private var nextStatusSummaryAt = 0.0
+    private let metricsServer: MetricsServer?
+    /// `STATUS=` is refreshed this often (it reads every worker's status).
+    static let statusSummaryInterval = 5.0
+
+    init(
+        configurationSource: ConfigurationSource, workerExecutable: String,
+        serviceManager: (ServiceManagerNotifier?, ServiceWatchdog?) = (nil, nil), metricsServer: MetricsServer? = nil
+    ) {
         self.configurationSource = configurationSource
         spawner = WorkerSpawner(executable: workerExecutable, clock: clock, logger: logger)
+        self.serviceManager = serviceManager.0
+        serviceNotifications = ServiceNotifications(watchdog: serviceManager.0 == nil ? nil : serviceManager.1)
+        self.metricsServer = metricsServer
         presence = PresenceClock(tolerance: Self.presenceTolerance, origin: MonotonicInstant(seconds: clock.now()))
         do {
             poller = try EventPoller()
@@ -60,6 +76,7 @@ final class Supervisor {
         } catch {
             fatalError("cannot set up epoll: \(error)")
         }
+        metricsServer?.attach(to: poller, tag: Self.metricsTag)
     }
 
     /// This process among the instances sharing the repository: host, pid
@@ -86,6 +103,7 @@ final class Supervisor {
         repository?.close()
         repository = nil
         spawner.close()
+        metricsServer?.close()
         return exitCode ?? 1
     }
 
@@ -100,7 +118,9 @@ final class Supervisor {
         defer { isFeeding = false }
         while exitCode == nil, !pendingEvents.isEmpty {
             let next = pendingEvents.removeFirst()
-            for action in machine.handle(next, now: presentNow()) {
+            let actions = machine.handle(next, now: presentNow())
+            reportServiceState()
+            for action in actions {
                 perform(action)
             }
         }
@@ -123,6 +143,9 @@ final class Supervisor {
     static let repositoryKey: UInt64 = 1
     static let workerOutputTag: UInt64 = 1 << 32
     static let workerInputTag: UInt64 = 2 << 32
+    /// The metrics endpoint's descriptors (a bit of its own, apart from
+    /// the workers' tags).
+    static let metricsTag: UInt64 = 4 << 32
 
     private func waitAndDispatch() {
         // Signals first, every time: a backlog of worker output never
@@ -140,7 +163,14 @@ final class Supervisor {
 
         let now = presentNow()
         if !pendingEvents.isEmpty { feed(.tick) }  // a stall to report
-        let wait = machine.nextDeadline.map { max(0, $0 - now) } ?? .infinity
+        let machineWait = machine.nextDeadline.map { max(0, $0 - now) } ?? .infinity
+        // The operator interfaces' own deadlines, on the plain clock.
+        let rawNow = clock.now()
+        let interfaceDeadlines = [
+            metricsServer?.nextDeadline, serviceNotifications.nextPingAt,
+            serviceManager == nil ? nil : nextStatusSummaryAt,
+        ]
+        let wait = interfaceDeadlines.compactMap { $0 }.reduce(machineWait) { min($0, max(0, $1 - rawNow)) }
         // Rounded up, so that a wake-up is never a hair before the deadline.
         let milliseconds = wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
             ? Self.wakeUpLimitMilliseconds : Int32((wait * 1000).rounded(.up))
@@ -148,7 +178,7 @@ final class Supervisor {
         do {
             ready = try poller.wait(capacity: Self.readyPerWakeUp, timeoutMilliseconds: milliseconds)
         } catch {
-            logger.error("epoll_wait failed: \(error)")
+            logger.error("epoll_wait failed: \(error); retrying in 100 ms (check the open file limit, LimitNOFILE)")
             usleep(100_000)
             return
         }
@@ -160,6 +190,10 @@ final class Supervisor {
                 handleSignals()
             case Self.repositoryKey:
                 processNotifications()
+            case let key where key & Self.metricsTag != 0:
+                metricsServer?.handle(fd: Int32(truncatingIfNeeded: key & 0xFFFF_FFFF), now: clock.now()) {
+                    machine.metrics(now: presentNow())
+                }
             case let key where key & Self.workerOutputTag != 0:
                 readWorkerOutput(pid_t(truncatingIfNeeded: key & 0xFFFF_FFFF))
             case let key where key & Self.workerInputTag != 0:
@@ -172,6 +206,45 @@ final class Supervisor {
         if let deadline = machine.nextDeadline, presentNow() >= deadline {
             feed(.tick)
         }
+        metricsServer?.expire(now: clock.now())
+        serviceLoopTurn()
+    }
+
+    // MARK: - Service manager
+
+    /// Tells systemd about a change of the machine's service state.
+    private func reportServiceState() {
+        guard let serviceManager else { return }
+        let messages = serviceNotifications.stateChanged(
+            to: machine.serviceState, monotonicMicroseconds: UInt64(SystemClock.now() * 1_000_000))
+        guard !messages.isEmpty else { return }
+        for message in messages { serviceManager.send(message) }
+        sendStatusSummary()
+    }
+
+    /// At the end of each turn of the loop, once everything that was
+    /// waiting was handled: the watchdog keep-alive when due, and the
+    /// status line now and then.
+    private func serviceLoopTurn() {
+        guard let serviceManager else { return }
+        for message in serviceNotifications.loopTurn(now: clock.now()) { serviceManager.send(message) }
+        if clock.now() >= nextStatusSummaryAt { sendStatusSummary() }
+    }
+
+    private func sendStatusSummary() {
+        guard let serviceManager else { return }
+        nextStatusSummaryAt = clock.now() + Self.statusSummaryInterval
+        let line = ServiceStatusSummary.line(
+            statuses: machine.workersStatus(now: clock.now()), repositoryConnected: machine.isRepositoryConnected,
+            state: machine.serviceState, coordination: machine.coordinationSummary)
+        for message in serviceNotifications.summary(line) { serviceManager.send(message) }
+    }
+
+    /// Stop and reload requests first, child exits last: when systemd stops
+    /// the whole control group, the launcher's and workers' deaths by the
+    /// same SIGTERM must be seen as part of the shutdown, not as failures.
+    static func handlingOrder(_ signals: [Int32]) -> [Int32] {
+        signals.filter { $0 != SIGCHLD } + (signals.contains(SIGCHLD) ? [SIGCHLD] : [])
     }
 
     /// Keeps the poller on the current repository connection's socket. A
@@ -190,7 +263,7 @@ final class Supervisor {
     }
 
     private func handleSignals() {
-        for signal in SignalPipe.drain() {
+        for signal in Self.handlingOrder(SignalPipe.drain()) {
             switch signal {
             case SIGCHLD: reapWorkers()
             case SIGHUP: feed(.signalReceived(.hangup))
@@ -251,7 +324,7 @@ final class Supervisor {
             let termination = WorkerTermination(exit)
             guard let worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
-                spawner.reaped(pid: pid, termination)
+                spawner.reaped(pid: pid, termination, collectorStopping: machine.serviceState == .stopping)
                 continue
             }
             let lastWords = worker.readAvailable(maximumReads: 64, bytesPerRead: 65536)
@@ -424,7 +497,14 @@ final class Supervisor {
     // MARK: - Configuration
 
     func reloadConfigurationFile() {
-        feed(.configurationFileReloaded(ConfigurationFile.load(configurationSource)))
+        let result = ConfigurationFile.load(configurationSource)
+        if case .success(let loaded) = result, loaded.configuration.metricsListen != metricsServer?.address {
+            logger.warning("""
+                metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, \
+                restart the collector to apply it
+                """)
+        }
+        feed(.configurationFileReloaded(result))
     }
 
     func finish(code: Int32) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Logging
 import PowaCore
 import ProcessSupport
 
@@ -15,12 +16,15 @@ struct SupervisorCommand: ParsableCommand {
             Without --config, the configuration is the first file found among \
             /etc/powa-collector.conf, ~/.config/powa-collector.conf, ~/.powa-collector.conf \
             and ./powa-collector.conf. SIGHUP reloads the configuration and the server list; \
-            SIGTERM and SIGINT stop every worker and exit.
+            SIGTERM and SIGINT stop every worker and exit. Under systemd (Type=notify) it reports \
+            readiness, reloads, shutdown and watchdog keep-alives on NOTIFY_SOCKET.
             """,
-        version: CollectorVersion.current)
+        version: CollectorVersion.current,
+        subcommands: [CheckCommand.self, StatusCommand.self])
 
-    @Option(name: .long, help: ArgumentHelp("Read only this configuration file.", valueName: "path"))
-    var config: String?
+    @OptionGroup var configurationOption: ConfigurationOption
+
+    var config: String? { configurationOption.config }
 
     func run() throws {
         let source = ConfigurationSource.from(commandLinePath: config, homeDirectory: ConfigurationFile.homeDirectory)
@@ -39,13 +43,28 @@ struct SupervisorCommand: ParsableCommand {
         SignalPipe.ignoreBrokenPipes()
         try SignalPipe.install([SIGHUP, SIGTERM, SIGINT, SIGCHLD])
         StderrLogHandler.bootstrap(threadName: "-", debug: loaded.configuration.debug)
+        let logger = Logger(label: "powa-collector")
+        var metricsServer: MetricsServer?
+        if let address = loaded.configuration.metricsListen {
+            do {
+                metricsServer = try MetricsServer(address: address, logger: logger)
+                logger.info("serving /metrics, /healthz and /readyz on http://\(address)")
+            } catch {
+                logger.error("""
+                    cannot serve metrics_listen \(address): \(error); choose a free address and port \
+                    in \(loaded.path) or stop what holds it (ss -ltnp)
+                    """)
+                throw ExitCode(1)
+            }
+        }
         let supervisor = Supervisor(
-            configurationSource: source, workerExecutable: directory + "/powa-collector-worker")
+            configurationSource: source, workerExecutable: directory + "/powa-collector-worker",
+            serviceManager: ServiceManagerNotifier.fromEnvironment(logger: logger), metricsServer: metricsServer)
         let code = supervisor.run(loaded)
         if code != 0 { throw ExitCode(code) }
     }
 
-    private static func printError(_ message: String) {
+    static func printError(_ message: String) {
         let line = Array("powa-collector: \(message)\n".utf8)
         _ = try? FileDescriptorIO.writeAll(2, line)
     }

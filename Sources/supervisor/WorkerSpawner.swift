@@ -55,14 +55,23 @@ final class WorkerSpawner {
 
     /// A child that was not a worker was reaped: the launcher, or nothing
     /// of ours to know about.
-    func reaped(pid: pid_t, _ termination: WorkerTermination) {
+    /// While the collector stops, its end is expected (systemd signals the
+    /// whole control group) and is no news.
+    func reaped(pid: pid_t, _ termination: WorkerTermination, collectorStopping: Bool) {
         guard let launcher, launcher.pid == pid else { return }
+        defer {
+            launcher.close()
+            self.launcher = nil
+        }
+        if collectorStopping {
+            logger.debug("the worker launcher (pid \(pid)) ended (\(termination))")
+            return
+        }
         logger.warning("""
             the worker launcher (pid \(pid)) ended (\(termination)); running workers go on, \
-            new ones are started with posix_spawn until it is restarted
+            new ones are started with posix_spawn until it is restarted; if something killed it, \
+            see the kernel log (dmesg) for the OOM killer
             """)
-        launcher.close()
-        self.launcher = nil
     }
 
     /// At shutdown: the launcher exits when its socket closes.

@@ -27,14 +27,22 @@ extension Collector {
         }
         var committed = false
         var errors: [String] = []
+        copiedInSnapshot = CopiedVolume()
         defer {
             let duration = SystemClock.wallNow() - wallStart
+            let copied = copiedInSnapshot
+            let stopping = mailbox.isStopping
             reporter.update {
                 $0.snapshotRunning = false
                 $0.lastSnapshotDuration = duration
                 if committed {
                     $0.snapshotsTaken += 1
                     $0.lastError = errors.isEmpty ? nil : errors.joined(separator: "\n")
+                    $0.datasourceErrors += errors.count
+                    $0.rowsCopied += copied.rows
+                    $0.bytesCopied += copied.bytes
+                } else if !stopping {
+                    $0.snapshotsFailed += 1
                 }
             }
             logger.debug("Snapshot \(committed ? "committed" : "not committed") in \(Int(duration * 1000)) ms")
@@ -206,6 +214,8 @@ extension Collector {
             try step { try source.run(Savepoint.source.release) }
             try step { try repository.run(Savepoint.data.release) }
             logger.debug("\(copy.name): \(outcome.rows) rows, \(outcome.bytes) bytes")
+            copiedInSnapshot.rows += outcome.rows
+            copiedInSnapshot.bytes += outcome.bytes
         case .failure(let error):
             if error.underlying.isConnectionBroken { throw .failed(error.underlying) }
             try checkNotCancelled()

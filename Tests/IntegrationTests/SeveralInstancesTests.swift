@@ -101,6 +101,29 @@ struct SeveralInstancesTests {
         }
     }
 
+    /// A role that may not create the coordination schema is told, in
+    /// the log, what to grant to whom on which database, and collects
+    /// nothing meanwhile (never without the fence).
+    @Test func aRoleWithoutCreateOnTheDatabaseIsToldWhatToGrant() async throws {
+        try await withCollectorRepository(powaMajor: 4) { repository in
+            _ = try repository.registerServer(address: 2, frequency: Self.frequency)
+            let role = "powa_no_create_\(getpid())"
+            _ = try repository.query("CREATE ROLE \(role) LOGIN IN ROLE pg_read_all_data")
+            defer { _ = try? repository.query("DROP ROLE \(role)") }
+            let cluster = repository.cluster
+            let dsn = "postgresql://\(role)@\(cluster.host):\(cluster.port)/\(repository.database)"
+            let instance = try SupervisorProcess(configuration: SupervisorProcess.configuration(dsn: dsn, extra: Self.extra))
+            let remedy = "GRANT CREATE ON DATABASE \(repository.database) TO \(role)"
+            let told = await eventually(timeout: 20) { instance.log.contains(remedy) }
+            let log = instance.log
+            await instance.stop()
+            #expect(told, "\(log)")
+            #expect(log.contains("SQLSTATE 42501"), "\(log)")
+            #expect(log.contains("collects nothing"), "\(log)")
+            #expect(!log.contains("Snapshot committed"), "\(log)")
+        }
+    }
+
     @Test(arguments: [2, 3])
     func instancesSplitTheServersAndNoneIsSnapshottedTwice(count: Int) async throws {
         try await Self.withInstances(count, servers: 6) { repository, servers, instances in

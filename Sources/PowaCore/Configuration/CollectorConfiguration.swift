@@ -27,6 +27,10 @@ public struct CollectorConfiguration: Equatable, Sendable {
     /// cancels it, for every server; nil (the key is absent) leaves each
     /// worker its default (`SnapshotBudget`).
     public var snapshotTimeout: Double?
+    /// `metrics_listen`: where to serve `/metrics`, `/healthz` and
+    /// `/readyz`; nil (the key is absent) serves nothing. Read at startup
+    /// only: a reload that changes it is reported and ignored.
+    public var metricsListen: ListenAddress?
     /// `max_concurrent_snapshots`: how many workers may be connected to the
     /// repository at once (snapshots and version saves); the others wait
     /// their turn, in order. Bounds the repository's connections and the
@@ -49,7 +53,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
     public init(
         repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil,
         maxConcurrentSnapshots: Int = CollectorConfiguration.defaultMaxConcurrentSnapshots,
-        coordinationLease: Double = CollectorConfiguration.defaultCoordinationLease
+        coordinationLease: Double = CollectorConfiguration.defaultCoordinationLease,
+        metricsListen: ListenAddress? = nil
     ) {
         self.coordinationLease = coordinationLease
         self.maxConcurrentSnapshots = maxConcurrentSnapshots
@@ -57,12 +62,13 @@ public struct CollectorConfiguration: Equatable, Sendable {
         self.debug = debug
         self.useServerAlias = useServerAlias
         self.snapshotTimeout = snapshotTimeout
+        self.metricsListen = metricsListen
     }
 
     /// Keys this program reads, with their dotted paths as errors name them.
     static let knownTopLevelKeys: Set<String> = [
         "repository", "debug", "use_server_alias", "snapshot_timeout", "max_concurrent_snapshots",
-        "coordination_lease",
+        "coordination_lease", "metrics_listen",
     ]
     static let knownRepositoryKeys: Set<String> = ["dsn"]
 
@@ -104,7 +110,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
             maxConcurrentSnapshots: try positiveCount(document, "max_concurrent_snapshots", path: path)
                 ?? defaultMaxConcurrentSnapshots,
             coordinationLease: try positiveSeconds(document, "coordination_lease", path: path)
-                ?? defaultCoordinationLease)
+                ?? defaultCoordinationLease,
+            metricsListen: try listenAddress(document, "metrics_listen", path: path))
         let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }
         return (configuration, unknownKeys)
@@ -119,6 +126,24 @@ public struct CollectorConfiguration: Equatable, Sendable {
         case .bool(let value): return value
         case let other?:
             throw .wrongType(path: path, key: key, expected: "true or false", found: other.typeDescription)
+        }
+    }
+
+    /// An optional `host:port`, nil when absent.
+    private static func listenAddress(
+        _ document: JSONValue, _ key: String, path: String
+    ) throws(ConfigurationError) -> ListenAddress? {
+        let expected = "\"host:port\" (an IPv4 address, [IPv6] or localhost, and a port)"
+        switch document[key] {
+        case nil:
+            return nil
+        case .string(let text):
+            guard let address = ListenAddress(text) else {
+                throw .wrongType(path: path, key: key, expected: expected, found: "\"\(text)\"")
+            }
+            return address
+        case let other?:
+            throw .wrongType(path: path, key: key, expected: expected, found: other.typeDescription)
         }
     }
 

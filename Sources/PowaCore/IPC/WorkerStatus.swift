@@ -20,10 +20,20 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
     public var lastError: String?
     /// Snapshots committed since the worker started.
     public var snapshotsTaken: Int
+    /// Counters since the worker started, for the metrics endpoint (the
+    /// supervisor adds those of earlier processes of the same server):
+    /// snapshots begun that did not commit, datasource errors recorded by
+    /// committed snapshots, and rows and bytes streamed by COPY into the
+    /// repository. Absent in a line (an older worker) means 0.
+    public var snapshotsFailed: Int
+    public var datasourceErrors: Int
+    public var rowsCopied: Int
+    public var bytesCopied: Int
 
     public init(
         status: String, snapshotRunning: Bool = false, lastSnapshotStart: Double? = nil,
-        lastSnapshotDuration: Double? = nil, lastError: String? = nil, snapshotsTaken: Int = 0
+        lastSnapshotDuration: Double? = nil, lastError: String? = nil, snapshotsTaken: Int = 0,
+        snapshotsFailed: Int = 0, datasourceErrors: Int = 0, rowsCopied: Int = 0, bytesCopied: Int = 0
     ) {
         self.status = status
         self.snapshotRunning = snapshotRunning
@@ -31,6 +41,24 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
         self.lastSnapshotDuration = lastSnapshotDuration
         self.lastError = lastError
         self.snapshotsTaken = snapshotsTaken
+        self.snapshotsFailed = snapshotsFailed
+        self.datasourceErrors = datasourceErrors
+        self.rowsCopied = rowsCopied
+        self.bytesCopied = bytesCopied
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(String.self, forKey: .status)
+        snapshotRunning = try c.decode(Bool.self, forKey: .snapshotRunning)
+        lastSnapshotStart = try c.decodeIfPresent(Double.self, forKey: .lastSnapshotStart)
+        lastSnapshotDuration = try c.decodeIfPresent(Double.self, forKey: .lastSnapshotDuration)
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        snapshotsTaken = try c.decodeIfPresent(Int.self, forKey: .snapshotsTaken) ?? 0
+        snapshotsFailed = try c.decodeIfPresent(Int.self, forKey: .snapshotsFailed) ?? 0
+        datasourceErrors = try c.decodeIfPresent(Int.self, forKey: .datasourceErrors) ?? 0
+        rowsCopied = try c.decodeIfPresent(Int.self, forKey: .rowsCopied) ?? 0
+        bytesCopied = try c.decodeIfPresent(Int.self, forKey: .bytesCopied) ?? 0
     }
 
     enum CodingKeys: String, CodingKey {
@@ -40,5 +68,9 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
         case lastSnapshotDuration = "last_snapshot_duration"
         case lastError = "last_error"
         case snapshotsTaken = "snapshots_taken"
+        case snapshotsFailed = "snapshots_failed"
+        case datasourceErrors = "datasource_errors"
+        case rowsCopied = "rows_copied"
+        case bytesCopied = "bytes_copied"
     }
 }

@@ -13,6 +13,9 @@ struct CoordinationState: Sendable {
     var roundWanted = false
     var roundInFlight = false
     var claimInFlight = false
+    /// The last round failed (or none succeeded yet this run): nothing new
+    /// is claimed and the status line and metrics say so.
+    var roundFailing = true
 
     init(identity: InstanceIdentity) {
         self.identity = identity

@@ -9,6 +9,11 @@ struct SupervisedWorker: Sendable {
     /// supervisor's clock, for the `FORCE_SNAPSHOT` minimum interval. Kept
     /// across restarts: a new process does not make a snapshot older.
     var lastSnapshotSeenStartingAt: Double?
+    /// Restarts after an exit, a kill or a hang, for the metrics.
+    var restarts = 0
+    /// Counters of the earlier processes of this server, which the current
+    /// process's status counts from zero again.
+    var earlierProcesses = WorkerStatus(status: "")
 
     enum ProcessState: Sendable {
         /// In the spawn queue, waiting for the spawn pacer.
@@ -24,6 +29,39 @@ struct SupervisedWorker: Sendable {
     }
 
     var name: String { configuration.name }
+
+    /// The last status of the running process, if any.
+    var currentStatus: WorkerStatus? {
+        if case .running(let running) = process { running.status } else { nil }
+    }
+
+    /// Adds the counters of a process that ended to `earlierProcesses`.
+    mutating func keepCounters(of status: WorkerStatus?) {
+        guard let status else { return }
+        earlierProcesses.snapshotsTaken += status.snapshotsTaken
+        earlierProcesses.snapshotsFailed += status.snapshotsFailed
+        earlierProcesses.datasourceErrors += status.datasourceErrors
+        earlierProcesses.rowsCopied += status.rowsCopied
+        earlierProcesses.bytesCopied += status.bytesCopied
+        if let start = status.lastSnapshotStart { earlierProcesses.lastSnapshotStart = start }
+        if let duration = status.lastSnapshotDuration { earlierProcesses.lastSnapshotDuration = duration }
+    }
+
+    /// This server's line of the metrics endpoint.
+    func metrics(srvid: Int, now: Double, slot: SnapshotSlots.Standing) -> ServerMetrics {
+        let current = currentStatus
+        let earlier = earlierProcesses
+        return ServerMetrics(
+            srvid: srvid, name: name, status: statusText(now: now, slot: slot),
+            up: current?.status == WorkerStatusText.running, restarts: restarts,
+            snapshotsTaken: earlier.snapshotsTaken + (current?.snapshotsTaken ?? 0),
+            snapshotsFailed: earlier.snapshotsFailed + (current?.snapshotsFailed ?? 0),
+            datasourceErrors: earlier.datasourceErrors + (current?.datasourceErrors ?? 0),
+            lastSnapshotStart: current?.lastSnapshotStart ?? earlier.lastSnapshotStart,
+            lastSnapshotDuration: current?.lastSnapshotDuration ?? earlier.lastSnapshotDuration,
+            rowsCopied: earlier.rowsCopied + (current?.rowsCopied ?? 0),
+            bytesCopied: earlier.bytesCopied + (current?.bytesCopied ?? 0))
+    }
 
     /// The pid of the process, while one exists.
     var pid: Int32? {

@@ -31,6 +31,7 @@ extension SupervisorStateMachine {
     mutating func coordinationRead(_ view: CoordinationView, now: Double) {
         guard var coordination, coordination.roundInFlight else { return }
         coordination.roundInFlight = false
+        coordination.roundFailing = false
         coordination.view = view
         let me = coordination.identity.id
         let plan = OwnershipPlan.decide(
@@ -76,6 +77,7 @@ extension SupervisorStateMachine {
         guard coordination != nil else { return }
         coordination?.roundInFlight = false
         coordination?.claimInFlight = false
+        coordination?.roundFailing = true
         let idle = coordination?.owned.isEmpty == true && workers.isEmpty
         log(idle ? .error : .warning, "coordination with the other instances failed: \(reason); next round in "
             + "\(Int((configuration.coordinationLease / 3).rounded())) s"
@@ -119,5 +121,13 @@ extension SupervisorStateMachine {
     func isOwnedElsewhere(_ srvid: Int) -> Bool {
         guard let coordination, workers[srvid] == nil, let view = coordination.view else { return false }
         return view.otherOwner(of: srvid, me: coordination.identity.id) != nil
+    }
+
+    /// How this instance shares the repository, for the status line and
+    /// the metrics; nil when it runs alone (no coordination).
+    public var coordinationSummary: CoordinationSummary? {
+        guard let coordination else { return nil }
+        return CoordinationSummary(
+            listed: coordination.listed.count, owned: workers.count, roundFailing: coordination.roundFailing)
     }
 }

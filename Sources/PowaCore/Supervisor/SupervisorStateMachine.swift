@@ -162,6 +162,42 @@ public struct SupervisorStateMachine: Sendable {
         return statuses
     }
 
+    /// What a service manager is told (systemd's READY, RELOADING,
+    /// STOPPING): ready once the first server list is read and its workers
+    /// were asked to start, reloading from a reload's start to its end.
+    public var serviceState: ServiceState {
+        switch phase {
+        case .notStarted, .starting: .starting
+        case .running: reloadStage == .idle ? .ready : .reloading
+        case .shuttingDown, .finished: .stopping
+        }
+    }
+
+    /// Whether the supervisor's own repository connection is up.
+    public var isRepositoryConnected: Bool { repository.state == .connected }
+
+    /// What the metrics endpoint reports. Reads every worker: for a scrape,
+    /// not for every event.
+    public func metrics(now: Double) -> SupervisorMetrics {
+        var servers = workers.keys.sorted().map { workers[$0]!.metrics(srvid: $0, now: now, slot: slots.standing(of: $0)) }
+        for process in retiring.values.sorted(by: { $0.srvid < $1.srvid }) where workers[process.srvid] == nil {
+            servers.append(ServerMetrics(srvid: process.srvid, name: process.name, status: WorkerStatusText.stopping, up: false))
+        }
+        if isShuttingDown {
+            for index in servers.indices { servers[index].status = WorkerStatusText.stopping; servers[index].up = false }
+        }
+        let listRead: Bool
+        switch phase {
+        case .running, .shuttingDown: listRead = true
+        case .notStarted, .starting, .finished: listRead = false
+        }
+        return SupervisorMetrics(
+            repositoryConnected: isRepositoryConnected, serverListRead: listRead, state: serviceState,
+            servers: servers, notifyRequests: requestCounters,
+            snapshotSlots: .init(capacity: slots.capacity, inUse: slots.holderCount, waiting: slots.waitingCount),
+            coordination: coordinationSummary)
+    }
+
     // MARK: - Startup and repository connection
 
     private mutating func start(_ loaded: LoadedConfiguration) {
@@ -192,7 +228,8 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func repositoryDown(_ reason: String, wasConnected: Bool, now: Double) {
         switch phase {
         case .starting:
-            log(.error, "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason)")
+            log(.error, "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason); "
+                + "check repository.dsn in the configuration file and that the repository server is up")
             exit(code: 1)
             return
         case .running:
@@ -249,7 +286,8 @@ public struct SupervisorStateMachine: Sendable {
         serverListRead = .notWanted
         switch phase {
         case .starting:
-            log(.error, "cannot read the list of servers from the repository: \(reason)")
+            log(.error, "cannot read the list of servers from the repository: \(reason); "
+                + "check that the role of repository.dsn may read powa_servers")
             exit(code: 1)
         case .running:
             log(.error, "reload failed, cannot read the list of servers: \(reason); nothing changed")
@@ -429,7 +467,8 @@ public struct SupervisorStateMachine: Sendable {
 
     private mutating func workerMalformedLine(pid: Int32, reason: String) {
         let name = srvidByPid[pid].flatMap { workers[$0]?.name } ?? retiring[pid]?.name
-        log(.warning, "ignored a malformed line from worker process \(pid): \(Self.shortened(reason))",
+        log(.warning, "ignored a malformed line from worker process \(pid): \(Self.shortened(reason))"
+            + " (worker and supervisor from different builds? install both from one build)",
             worker: name)
     }
 
@@ -444,6 +483,7 @@ public struct SupervisorStateMachine: Sendable {
         // Mid-snapshot or waiting: its place goes to the next in line.
         releaseSlot(srvid: srvid, now: now)
         var restarted = worker
+        restarted.keepCounters(of: worker.currentStatus)
         switch worker.process {
         case .running(let running):
             scheduleRestart(&restarted, reason: .terminated(termination), uptime: now - running.spawnedAt, now: now)
@@ -462,9 +502,11 @@ public struct SupervisorStateMachine: Sendable {
         _ worker: inout SupervisedWorker, reason: WorkerRestartReason, uptime: Double, now: Double
     ) {
         if uptime >= timings.healthyUptime { worker.restartBackoff.reset() }
+        worker.restarts += 1
         let delay = worker.restartBackoff.nextDelay()
         worker.process = .waitingToRestart(at: now + delay, reason: reason)
-        log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))", worker: worker.name)
+        log(.error, "\(reason); restarting the worker in \(Self.seconds(delay))"
+            + "; its last log lines say why", worker: worker.name)
     }
 
     // MARK: - Time
@@ -721,6 +763,8 @@ public struct SupervisorStateMachine: Sendable {
             return
         }
         logReceived(request, on: channel)
+        // Counted when the shell reports whether the sender was permitted
+        // (`notificationAnsweredIfPermitted`).
         actions.append(.answerNotificationIfPermitted(
             channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
             request: ConditionalAnswer(command: request.command, outcomeIfPermitted: outcome)))

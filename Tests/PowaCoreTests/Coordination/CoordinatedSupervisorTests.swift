@@ -106,6 +106,47 @@ import Testing
         #expect(rounds(harness.advance(by: 10)).count == 1, "and it keeps trying")
     }
 
+    /// systemd's STATUS= line and /metrics count this instance's workers;
+    /// they must say the other servers are collected elsewhere, and when
+    /// rounds fail, rather than read as servers gone missing.
+    @Test func statusLineAndMetricsTellTheShareOfTheServersAndAFailingRound() {
+        var harness = SupervisorHarness(instance: Self.me)
+        _ = harness.startRunning([.sample(1), .sample(2), .sample(3)])
+        #expect(harness.machine.coordinationSummary == CoordinationSummary(listed: 3, owned: 0, roundFailing: true))
+        let view = CoordinationView(liveInstances: [Self.me.id, Self.other], rows: [
+            OwnershipRow(srvid: 1, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
+            OwnershipRow(srvid: 2, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
+        ])
+        _ = harness.send(.coordinationRead(view))
+        _ = harness.performSpawns(harness.send(.serversClaimed([3: 1])))
+        harness.report(3, WorkerStatus(status: "running"))
+        let summary = harness.machine.coordinationSummary
+        #expect(summary == CoordinationSummary(listed: 3, owned: 1, roundFailing: false))
+        let line = ServiceStatusSummary.line(
+            statuses: harness.machine.workersStatus(now: harness.now), repositoryConnected: true,
+            state: harness.machine.serviceState, coordination: summary)
+        #expect(line == "1 server: 1 running, 0 failing; 2 on other instances; repository connected")
+        var text = PrometheusExposition.render(harness.machine.metrics(now: harness.now))
+        #expect(text.contains("powa_collector_servers_listed 3\n"))
+        #expect(text.contains("powa_collector_servers_owned 1\n"))
+        #expect(text.contains("powa_collector_coordination_failing 0\n"))
+        harness.advance(by: 10)
+        _ = harness.send(.coordinationFailed(reason: "permission denied for table instances"))
+        text = PrometheusExposition.render(harness.machine.metrics(now: harness.now))
+        #expect(text.contains("powa_collector_coordination_failing 1\n"))
+        let failing = ServiceStatusSummary.line(
+            statuses: harness.machine.workersStatus(now: harness.now), repositoryConnected: true,
+            state: harness.machine.serviceState, coordination: harness.machine.coordinationSummary)
+        #expect(failing.contains("; coordination failing"))
+    }
+
+    @Test func aloneTheStatusLineAndMetricsAreAsBefore() {
+        var harness = SupervisorHarness()
+        _ = harness.startRunning([.sample(1)])
+        #expect(harness.machine.coordinationSummary == nil)
+        #expect(!PrometheusExposition.render(harness.machine.metrics(now: harness.now)).contains("servers_owned"))
+    }
+
     @Test func withoutCoordinationTheMachineSpawnsAtOnceAsBefore() {
         var harness = SupervisorHarness()
         let actions = harness.startRunning([.sample(1)])

@@ -67,7 +67,7 @@ import Testing
         harness.startRunning([.sample(1)])
         let actions = harness.send(.workerExited(pid: harness.pid(1), .exited(status: 0)))
         #expect(harness.status(1) == "restarting in 1 s (exited with status 0)")
-        #expect(actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s"])
+        #expect(actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s; its last log lines say why"])
     }
 
     @Test func restartedWorkerGetsItsStartMessageWithCurrentConfiguration() {
