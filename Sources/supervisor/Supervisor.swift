@@ -237,7 +237,9 @@ final class Supervisor {
         let line = ServiceStatusSummary.line(
             statuses: machine.workersStatus(now: clock.now()), repositoryConnected: machine.isRepositoryConnected,
             state: machine.serviceState, coordination: machine.coordinationSummary)
-        for message in serviceNotifications.summary(line) { serviceManager.send(message) }
+        for message in serviceNotifications.summary(line) where !serviceManager.send(message) {
+            serviceNotifications.statusNotDelivered()
+        }
     }
 
     /// Stop and reload requests first, child exits last: when systemd stops
