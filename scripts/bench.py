@@ -37,28 +37,35 @@ def say(message):
 
 # --------------------------------------------------------------- setup --
 
-def workload_sql():
-    """Deterministic: 60 tables x IN lists of 1..100 constants = 6,000
-    distinct statements for pg_stat_statements (lists of different lengths
-    normalize to different statements)."""
+def workload_sql(tables=WORKLOAD_TABLES, in_lengths=WORKLOAD_IN_LENGTHS, prefix="wl_t"):
+    """Deterministic: `tables` tables x IN lists of 1..`in_lengths` constants
+    (by default 60 x 100 = 6,000) distinct statements for pg_stat_statements
+    (lists of different lengths normalize to different statements)."""
     lines = ["SET client_min_messages = warning;"]
-    for t in range(WORKLOAD_TABLES):
-        lines.append(f"CREATE TABLE IF NOT EXISTS wl_t{t} (a int, b int);")
-        lines.append(f"INSERT INTO wl_t{t} SELECT g, g FROM generate_series(1, 10) g "
-                     f"WHERE NOT EXISTS (SELECT FROM wl_t{t});")
-    for t in range(WORKLOAD_TABLES):
-        for k in range(1, WORKLOAD_IN_LENGTHS + 1):
-            lines.append(f"SELECT a FROM wl_t{t} WHERE b IN ({','.join(str(j) for j in range(k))});")
+    for t in range(tables):
+        lines.append(f"CREATE TABLE IF NOT EXISTS {prefix}{t} (a int, b int);")
+        lines.append(f"INSERT INTO {prefix}{t} SELECT g, g FROM generate_series(1, 10) g "
+                     f"WHERE NOT EXISTS (SELECT FROM {prefix}{t});")
+    for t in range(tables):
+        for k in range(1, in_lengths + 1):
+            lines.append(f"SELECT a FROM {prefix}{t} WHERE b IN ({','.join(str(j) for j in range(k))});")
     return "\n".join(lines) + "\n"
 
 
-def prepare_remote(remote, workdir, stream_mb):
+def run_workload(remote, workdir, filename, sql):
+    """Runs `sql` in the remote's `bench` database (created if missing)
+    from a file in `workdir`; returns the file's path, to run it again."""
     if not scalar(remote.connect("postgres"), "SELECT 1 FROM pg_database WHERE datname = 'bench'"):
         query(remote.connect("postgres"), "CREATE DATABASE bench")
-    path = os.path.join(workdir, "workload.sql")
+    path = os.path.join(workdir, filename)
     with open(path, "w") as f:
-        f.write(workload_sql())
+        f.write(sql)
     remote.psql("bench", file=path)
+    return path
+
+
+def prepare_remote(remote, workdir, stream_mb):
+    path = run_workload(remote, workdir, "workload.sql", workload_sql())
     count = scalar(remote.connect(), "SELECT count(*) FROM pg_stat_statements")
     limit = scalar(remote.connect(), "SHOW pg_stat_statements.max")
     say(f"remote: {count} statements in pg_stat_statements (max {limit})")

@@ -142,22 +142,9 @@ def check_loopback_only(cluster):
                              "(only 127.0.0.0/8 is expected while it listens on 0.0.0.0)")
 
 
-def small_workload_sql(statements):
-    lines = ["SET client_min_messages = warning;",
-             "CREATE TABLE IF NOT EXISTS sc_t (a int, b int);",
-             "INSERT INTO sc_t SELECT g, g FROM generate_series(1, 10) g WHERE NOT EXISTS (SELECT FROM sc_t);"]
-    for k in range(1, statements + 1):
-        lines.append(f"SELECT a FROM sc_t WHERE b IN ({','.join(str(j) for j in range(k))});")
-    return "\n".join(lines) + "\n"
-
-
 def prepare_small_remote(remote, workdir, statements):
-    if not scalar(remote.connect("postgres"), "SELECT 1 FROM pg_database WHERE datname = 'bench'"):
-        query(remote.connect("postgres"), "CREATE DATABASE bench")
-    path = os.path.join(workdir, "small-workload.sql")
-    with open(path, "w") as f:
-        f.write(small_workload_sql(statements))
-    remote.psql("bench", file=path)
+    path = bench.run_workload(remote, workdir, "small-workload.sql",
+                              bench.workload_sql(tables=1, in_lengths=statements, prefix="sc_t"))
     count = scalar(remote.connect(), "SELECT count(*) FROM pg_stat_statements")
     say(f"{remote.name}: {count} statements in pg_stat_statements (max 100)")
     return path

@@ -17,6 +17,7 @@ extension PostgresConnection {
     /// the connection is broken.
     public func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
         let handle = try requireHandle()
+        mayHoldBufferedNotifications = false
         guard PQconsumeInput(handle) == 1 else {
             throw PostgresError(kind: .connectionLost, message: lastErrorMessage)
         }

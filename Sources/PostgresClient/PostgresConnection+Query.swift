@@ -49,6 +49,7 @@ extension PostgresConnection {
     /// Turns a PGresult into a `QueryResult`, or into the error it carries.
     /// Takes ownership of `result`.
     func consume(_ result: OpaquePointer?) throws(PostgresError) -> QueryResult {
+        mayHoldBufferedNotifications = true
         guard let result else { throw connectionError() }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:

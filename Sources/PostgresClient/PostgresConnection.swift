@@ -10,6 +10,14 @@ import Glibc
 public final class PostgresConnection {
     /// The libpq handle; nil once closed.
     private(set) var handle: OpaquePointer?
+
+    /// Whether a statement ran since notifications were last drained.
+    /// While libpq waits for a result it reads whatever the server sends,
+    /// notifications included, into its own buffer: the socket is then
+    /// empty and poll/epoll does not wake up for them. Every statement sets
+    /// this (in `consume`), `drainNotifications` clears it, so a listener
+    /// drains before it sleeps whenever it is set.
+    public internal(set) var mayHoldBufferedNotifications = true
     private var noticeBox: Unmanaged<NoticeHandlerBox>?
 
     private init(handle: OpaquePointer) {

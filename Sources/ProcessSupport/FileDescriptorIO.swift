@@ -16,10 +16,16 @@ public enum FileDescriptorIO {
 
     /// One read of at most `maximum` bytes.
     public static func read(_ fd: Int32, maximum: Int = 65536) throws(SystemError) -> ReadOutcome {
-        var buffer = [UInt8](repeating: 0, count: maximum)
         while true {
-            let count = Glibc.read(fd, &buffer, maximum)
-            if count > 0 { return .bytes(Array(buffer[0..<count])) }
+            // Read straight into the array's storage: no zero-filling of
+            // `maximum` bytes and no second copy, on a path the supervisor
+            // takes for every line of every worker.
+            var count = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: maximum) { storage, initialized in
+                count = Glibc.read(fd, storage.baseAddress, maximum)
+                initialized = max(count, 0)
+            }
+            if count > 0 { return .bytes(bytes) }
             if count == 0 { return .endOfFile }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }

@@ -8,8 +8,6 @@ extension RepositorySession {
     /// Renews this instance and its servers' leases and reads the others.
     /// Creates the collector's schema on the first round of a session.
     func coordinate(_ round: CoordinationRound) throws(RepositorySessionError) -> CoordinationView {
-        // The schema's creation below runs outside `rows(of:)`.
-        mayHoldBufferedNotifications = true
         if !coordinationSchemaReady {
             if try rows(of: SQLStatement(CoordinationSQL.schemaExists)).first?.first ?? nil != "t" {
                 do {
@@ -64,12 +62,11 @@ extension RepositorySession {
             creating: creating, database: database, role: role, cause: postgres))
     }
 
-    /// Every statement here runs on the listening connection: a request
-    /// libpq reads meanwhile waits in its buffer, so the supervisor must
-    /// drain before it sleeps (`mayHoldBufferedNotifications`).
+    /// Every statement here runs on the listening connection; the
+    /// connection itself marks that notifications may wait in libpq's
+    /// buffer, so the supervisor drains before it sleeps.
     private func rows(of statement: SQLStatement) throws(RepositorySessionError) -> [[String?]] {
-        mayHoldBufferedNotifications = true
-        return try Self.postgres { () throws(PostgresError) in
+        try Self.postgres { () throws(PostgresError) in
             try connection.execute(statement.text, statement.parameters).rows.map(\.values)
         }
     }

@@ -34,14 +34,9 @@ final class RepositorySession {
     /// The socket to poll for notifications.
     var socket: Int32 { connection.socket }
 
-    /// Whether a statement ran since notifications were last drained.
-    /// While libpq waits for a statement's result it reads whatever the
-    /// server sends, notifications included, into its own buffer: the socket
-    /// is then empty and poll() does not wake up for them. Every statement
-    /// on this connection sets this; the supervisor drains before it sleeps
-    /// whenever it is set, so a request is never left waiting in the buffer.
-    /// (Set by the coordination statements too: they run on this connection.)
-    var mayHoldBufferedNotifications = true
+    /// Whether a statement on this connection may have left notifications
+    /// in libpq's buffer (see `PostgresConnection.mayHoldBufferedNotifications`).
+    var mayHoldBufferedNotifications: Bool { connection.mayHoldBufferedNotifications }
 
     /// Connects as the reference does (application name, a 2 s lock_timeout
     /// when the server has none), requires powa 4 or later, secures the
@@ -101,14 +96,12 @@ final class RepositorySession {
 
     /// Reads what arrived without blocking; throws when the connection broke.
     func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
-        mayHoldBufferedNotifications = false
-        return try connection.drainNotifications()
+        try connection.drainNotifications()
     }
 
     /// The servers to collect, as `powa_servers` lists them.
     func readServerList() throws(RepositorySessionError) -> [ServerRow] {
         let statement = ServerListQuery.statement(powaSchema: powaSchema)
-        mayHoldBufferedNotifications = true
         let rows = try Self.postgres { () throws(PostgresError) in
             try connection.execute(statement.text, statement.parameters).rows.map(\.values)
         }
@@ -126,7 +119,6 @@ final class RepositorySession {
         let statement = SenderPermissionQuery.statement(
             senderPID: senderPID, serverVersionNum: connection.serverVersion,
             powaVersion: powaVersion, powaSchema: powaSchema)
-        mayHoldBufferedNotifications = true
         do {
             let rows = try connection.execute(statement.text, statement.parameters).rows.map(\.values)
             return (SenderPermissionQuery.isPermitted(rows), nil)
@@ -143,7 +135,6 @@ final class RepositorySession {
         let statement = SenderPermissionQuery.answerIfPermitted(
             senderPID: senderPID, serverVersionNum: connection.serverVersion, powaVersion: powaVersion,
             powaSchema: powaSchema, channel: channel, answer: answer, denied: denied)
-        mayHoldBufferedNotifications = true
         if !answerPrepared {
             try connection.prepare(Self.answerStatementName, statement.text)
             answerPrepared = true
@@ -159,7 +150,6 @@ final class RepositorySession {
     /// Sends one answer. The channel travels as a `pg_notify` parameter:
     /// whatever a hostile request named it, it cannot change the statement.
     func answer(channel: String, payload: String) throws(PostgresError) {
-        mayHoldBufferedNotifications = true
         try connection.notify(channel, payload: payload)
     }
 

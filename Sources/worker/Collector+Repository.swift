@@ -21,7 +21,7 @@ extension Collector {
         do {
             return try body(repository, sql)
         } catch {
-            logger.error("Repository error: \(error)")
+            logger.error("Repository error: \(error) (check the repository server's log; the worker tries again next period)")
             return nil
         }
     }
@@ -55,7 +55,7 @@ extension Collector {
             do {
                 try repository.run(statement)
             } catch {
-                logger.warning("Could not record errors for server \(config.srvid): \(error)")
+                logger.warning("Could not record errors for server \(config.srvid): \(error) (they are in this log only; check the repository's log)")
             }
         }
     }
@@ -86,7 +86,7 @@ extension Collector {
                 do {
                     try repository.run(step.statement)
                 } catch {
-                    logger.warning("Could not save the version of \(step.subject): \(error)")
+                    logger.warning("Could not save the version of \(step.subject): \(error) (it is saved again on the next reload)")
                 }
             }
         }

@@ -91,7 +91,7 @@ extension Collector {
             do {
                 try remote.run(SessionSQL.commit)
             } catch {
-                logger.warning("Could not commit on the remote server: \(error)")
+                logger.warning("Could not commit on the remote server: \(error) (its cleanups, such as pg_qualstats_reset(), did not happen: the next snapshot collects those rows again)")
                 disconnectRemote()
             }
             for error in errors { logger.warning("\(error)") }
@@ -285,7 +285,7 @@ extension Collector {
             }) {
                 if error.isConnectionBroken { throw .failed(error) }
                 try step { try repository.run(Savepoint.metas.rollback) }
-                logger.warning("Could not report errors for server \(config.srvid): \(error)")
+                logger.warning("Could not report errors for server \(config.srvid): \(error) (they are in this log only; check the repository's log)")
             } else {
                 try step { try repository.run(Savepoint.metas.release) }
             }

@@ -23,7 +23,7 @@ enum CollectorThread {
         }, box.toOpaque())
         pthread_attr_destroy(&attributes)
         guard created == 0 else {
-            logger.critical("Cannot start the collector thread (error \(created))")
+            logger.critical("Cannot start the collector thread (error \(created)); check the limits on processes and threads (ulimit -u, systemd TasksMax)")
             WorkerExit.now(1)
         }
         pthread_detach(thread)

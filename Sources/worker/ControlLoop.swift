@@ -62,15 +62,15 @@ struct ControlLoop {
             if status.snapshotRunning, let start = status.lastSnapshotStart {
                 let elapsed = SystemClock.wallNow() - start
                 if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 0 {
-                    logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it")
+                    logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)")
                     mailbox.cancelInFlight()
                     budgetAction = 1
                 } else if elapsed > snapshotBudget + 2 * Self.cancelGrace, budgetAction == 1 {
-                    logger.warning("Server did not honour the cancel request: closing the connections")
+                    logger.warning("Server did not honour the cancel request: closing the connections (look at the remote server's pg_stat_activity and its log)")
                     mailbox.shutDownSockets()
                     budgetAction = 2
                 } else if elapsed > snapshotBudget + 3 * Self.cancelGrace, budgetAction == 2, !collectorStuck {
-                    logger.error("The snapshot did not end with its connections closed: no more heartbeats")
+                    logger.error("The snapshot did not end with its connections closed: no more heartbeats, so the supervisor restarts this worker")
                     collectorStuck = true
                 }
             } else {
@@ -94,7 +94,7 @@ struct ControlLoop {
             for item in lines.append(bytes) {
                 switch item {
                 case .overlong(let length):
-                    logger.error("Ignored a \(length)-byte line from the supervisor: too long")
+                    logger.error("Ignored a \(length)-byte line from the supervisor: too long (install powa-collector and powa-collector-worker from the same build)")
                 case .line(let line):
                     handle(line)
                 }
@@ -108,7 +108,7 @@ struct ControlLoop {
         do {
             message = try JSONLines.decode(SupervisorMessage.self, from: line)
         } catch {
-            logger.error("Ignored a malformed line from the supervisor: \(error)")
+            logger.error("Ignored a malformed line from the supervisor: \(error) (install powa-collector and powa-collector-worker from the same build)")
             return
         }
         switch message {

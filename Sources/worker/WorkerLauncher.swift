@@ -34,7 +34,7 @@ enum WorkerLauncher {
             do {
                 received = try DescriptorPassing.receive(0)
             } catch {
-                logger.error("Worker launcher: cannot read the supervisor's requests: \(error)")
+                logger.error("Worker launcher: cannot read the supervisor's requests: \(error) (the supervisor starts workers itself meanwhile)")
                 exit(1)
             }
             guard case .message(let bytes, let descriptors) = received else { exit(0) }
@@ -51,7 +51,7 @@ enum WorkerLauncher {
             do {
                 try DescriptorPassing.send(0, reply.encoded, descriptors: [])
             } catch {
-                logger.error("Worker launcher: cannot answer the supervisor: \(error)")
+                logger.error("Worker launcher: cannot answer the supervisor: \(error) (the supervisor starts workers itself meanwhile)")
                 exit(1)
             }
         }
