@@ -194,12 +194,20 @@ struct SeveralInstancesTests {
             .joined(separator: "\n")
     }
 
+    /// `count` instances on a new repository database with `serverCount`
+    /// servers. `dedicatedRepository`: on a repository cluster of its own,
+    /// for a test whose processes sit frozen in a COPY to the repository (a
+    /// backend waiting for COPY data does not answer PostgreSQL's
+    /// ProcSignalBarrier, so every DROP DATABASE of the cluster, such as
+    /// the other tests' fixtures, would wait for it, and with them this
+    /// test's runner threads).
     static func withInstances(
-        _ count: Int, servers serverCount: Int, prepare: (PowaRepositoryFixture, [Int]) throws -> Void = { _, _ in },
+        _ count: Int, servers serverCount: Int, dedicatedRepository: Bool = false,
+        prepare: (PowaRepositoryFixture, [Int]) throws -> Void = { _, _ in },
         extra: String = extra,
         _ body: (PowaRepositoryFixture, [Int], inout [SupervisorProcess]) async throws -> Void
     ) async throws {
-        try await withCollectorRepository(powaMajor: 4) { repository in
+        func run(_ repository: PowaRepositoryFixture) async throws {
             let servers = try (0..<serverCount).map { try repository.registerServer(address: 2 + $0, frequency: frequency) }
             try prepare(repository, servers)
             var instances = try await startInstances(count, on: repository, extra: extra)
@@ -211,6 +219,21 @@ struct SeveralInstancesTests {
             }
             for instance in instances { await instance.stop() }
         }
+        guard dedicatedRepository, TestEnvironment.script != nil else {
+            try await withCollectorRepository(powaMajor: 4, run)
+            return
+        }
+        let dedicated = try #require(try await DedicatedCluster(kind: "powa4-repo", prefix: "repo"))
+        do {
+            let repository = try PowaRepositoryFixture(
+                cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            defer { repository.close() }
+            try await run(repository)
+        } catch {
+            await dedicated.remove()
+            throw error
+        }
+        await dedicated.remove()
     }
 
     /// A role that may not create the coordination schema is told, in
@@ -261,6 +284,27 @@ struct SeveralInstancesTests {
             // Single-server requests, answered by the owner and the others alike.
             for srvid in servers {
                 #expect(try await client.workersStatus(srvid) == [String(srvid): WorkerStatusText.running])
+            }
+            // `powa-collector status` names each server's owner.
+            let directory = try TemporaryDirectory(prefix: "status")
+            defer { directory.remove() }
+            let conf = try directory.write("c.conf", SupervisorProcess.configuration(dsn: repository.dsn))
+            let status = try await TestProcess.run(
+                BuiltProducts.collector, ["status", "--config", conf], in: directory, name: "status", timeout: 60)
+            #expect(status.termination == .exited(0), "\(status.stderr)")
+            let ids = try Self.instanceIDs(repository)
+            let owners = try Self.owners(repository)
+            let hostnames = try Dictionary(uniqueKeysWithValues: repository.query(
+                "SELECT id, hostname FROM powa_collector_coord.instances").rows.compactMap { row in
+                    row[0].flatMap { id in row[1].map { (id, $0) } }
+                })
+            let lines = status.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first?.contains("  INSTANCE  ") == true, "\(status.stdout)")
+            for srvid in servers {
+                let owner = try #require(owners[srvid])
+                let pid = try #require(ids.first { $0.value == owner }?.key)
+                let row = lines.first { $0.hasPrefix("\(srvid) ") } ?? ""
+                #expect(row.contains(" \(hostnames[owner] ?? "?") pid \(pid) "), "server \(srvid), owner \(owner):\n\(status.stdout)")
             }
             // FORCE_SNAPSHOT acts once: only the owner answers it.
             let channel = NotifyClient.randomChannel()
@@ -339,7 +383,8 @@ struct SeveralInstancesTests {
         }
         // The held snapshots must outlive the loss, not their budget.
         let extra = Self.extra + #", "snapshot_timeout": 120"#
-        try await Self.withInstances(2, servers: 4, prepare: prepare, extra: extra) { repository, servers, instances in
+        try await Self.withInstances(2, servers: 4, dedicatedRepository: true, prepare: prepare, extra: extra) {
+            repository, servers, instances in
             let split = try await Self.patiently(timeout: Self.settleBound(servers.count)) {
                 try Self.settled(servers, over: instances, repository)
             }

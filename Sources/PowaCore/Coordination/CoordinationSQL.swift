@@ -193,6 +193,36 @@ public enum CoordinationSQL {
             parameters: [String(Int((fence.leaseSeconds * 1000).rounded()))])
     }
 
+    /// For `powa-collector status`: each server's owner with a live lease
+    /// (columns: srvid, hostname, pid), and one row with srvid NULL whose
+    /// pid column counts the live instances. Read-only; a missing schema
+    /// is checked first with `schemaExists`.
+    public static let statusOwners = """
+        SELECT o.srvid::text, i.hostname, i.pid::text
+        FROM powa_collector_coord.ownership o
+        JOIN powa_collector_coord.instances i ON i.id = o.owner
+        WHERE o.lease_until > pg_catalog.clock_timestamp() AND i.lease_until > pg_catalog.clock_timestamp()
+        UNION ALL
+        SELECT NULL, NULL, pg_catalog.count(*)::text FROM powa_collector_coord.instances
+        WHERE lease_until > pg_catalog.clock_timestamp()
+        """
+
+    /// Decodes `statusOwners`: srvid → `host pid N`, and the number of live
+    /// instances.
+    public static func statusOwners(_ rows: [[String?]]) -> (owners: [Int: String], liveInstances: Int) {
+        var owners: [Int: String] = [:]
+        var live = 0
+        for row in rows where row.count == 3 {
+            guard let srvidText = row[0] else {
+                live = row[2].flatMap { Int($0) } ?? 0
+                continue
+            }
+            guard let srvid = Int(srvidText) else { continue }
+            owners[srvid] = "\(row[1] ?? "?") pid \(row[2] ?? "?")"
+        }
+        return (owners, live)
+    }
+
     static func integerArray(_ values: [Int]) -> String {
         "{" + values.map(String.init).joined(separator: ",") + "}"
     }

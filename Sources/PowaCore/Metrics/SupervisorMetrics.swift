@@ -55,6 +55,7 @@ public struct SupervisorMetrics: Equatable, Sendable {
         if state == .stopping { return "the collector is stopping" }
         if !serverListRead { return "the server list has not been read from the repository yet" }
         if !repositoryConnected { return "not connected to the repository" }
+        if let coordination, coordination.roundFailing { return coordination.notReadyReason }
         return nil
     }
 }
