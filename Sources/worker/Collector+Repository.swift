@@ -53,7 +53,7 @@ extension Collector {
                 ? sql.replaceErrors(srvid: config.srvid, errors: errors)
                 : sql.appendErrors(srvid: config.srvid, errors: errors)
             do {
-                try repository.run(statement)
+                try runFenced(statement, on: repository)
             } catch {
                 logger.warning("Could not record errors for server \(config.srvid): \(error) (they are in this log only; check the repository's log)")
             }

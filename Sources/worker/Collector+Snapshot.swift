@@ -68,7 +68,7 @@ extension Collector {
             let message = "\(error)"
             logger.error("\(message)")
             reporter.update { $0.lastError = message }
-            _ = try? repository.run(repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: [message]))
+            _ = try? runFenced(repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: [message]), on: repository)
             return false
         }
         let sql = repository.repositoryStatements(version: versions.repository)
@@ -326,8 +326,9 @@ extension Collector {
                 reporter.update { $0.status = WorkerStatusText.noRemoteConnection }
             }
             if repository.connection.isHealthy {
-                _ = try? repository.run(
-                    repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: errors + [message]))
+                _ = try? runFenced(
+                    repository.repositoryStatements().replaceErrors(srvid: config.srvid, errors: errors + [message]),
+                    on: repository)
             } else {
                 recordErrors(errors + [message], replace: true)
             }
@@ -339,6 +340,9 @@ extension Collector {
     /// takes lasts until the commit, so a new owner's claim waits for it.
     private func checkOwnership(repository: PowaSession) throws(SnapshotAbort) {
         guard let fence = config.fence else { return }
+        // The fence's lock lasts until the commit: a worker frozen from here
+        // on must not hold it past a lease.
+        try step { try repository.run(CoordinationSQL.idleInTransactionTimeout(fence)) }
         let rows = try step { try repository.run(CoordinationSQL.fence(srvid: config.srvid, fence)).rows }
         if rows.isEmpty { throw .fenced }
     }

@@ -185,9 +185,6 @@ final class Collector: @unchecked Sendable {
             let session = try PowaSession.open(
                 .conninfo(config.repositoryDSN),
                 applicationName: ApplicationName.repository(worker: config.name))
-            if let fence = config.fence {
-                _ = try session.run(CoordinationSQL.idleInTransactionTimeout(fence))
-            }
             if reporter.status.status == WorkerStatusText.noRepositoryConnection {
                 reporter.update { $0.status = remote == nil ? WorkerStatusText.noRemoteConnection : WorkerStatusText.running }
             }

@@ -367,11 +367,11 @@ struct SeveralInstancesTests {
     func aFrozenInstanceCommitsNothingAfterLosingItsServers(workersToo: Bool) async throws {
         let remote = TestEnvironment.powa4Remote
         let lockKey = Int64.random(in: 1...Int64(Int32.max))
-        var datasources: [CustomDatasource] = []
-        defer { for datasource in datasources { datasource.dropRemote(remote) } }
+        var datasources: [Int: CustomDatasource] = [:]
+        defer { for datasource in datasources.values { datasource.dropRemote(remote) } }
         let prepare = { (repository: PowaRepositoryFixture, servers: [Int]) throws in
             for srvid in servers {
-                datasources.append(try CustomDatasource(
+                datasources[srvid] = (try CustomDatasource(
                     fixture: repository, srvid: srvid, remote: remote,
                     remoteBody: """
                         WITH RECURSIVE held(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM held
@@ -401,13 +401,16 @@ struct SeveralInstancesTests {
             var locked = true
             defer { if locked { _ = try? lock.execute("SELECT pg_catalog.pg_advisory_unlock($1::bigint)", [String(lockKey)]) } }
             // Each of its workers begins its next snapshot within a frequency
-            // and waits in the held datasource.
+            // and waits in the held datasource (its function's name is this
+            // test's own: parallel tests use the same worker names).
             let held = try await Self.patiently(timeout: Double(Self.frequency) + Self.slack) {
-                let waiting = Set(try lock.execute("""
-                    SELECT application_name FROM pg_catalog.pg_stat_activity
-                    WHERE wait_event = 'PgSleep'
-                    """).rows.compactMap { $0[0] })
-                return frozensServers.allSatisfy { waiting.contains(ApplicationName.worker(names[$0] ?? "")) }
+                let waiting = try lock.execute("""
+                    SELECT query FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep'
+                    """).rows.compactMap { $0[0] }
+                return frozensServers.allSatisfy { srvid in
+                    guard let function = datasources[srvid]?.querySource else { return false }
+                    return waiting.contains { $0.contains(function + "(") }
+                }
             }
             try #require(held, "its workers did not reach the held datasource\n\(frozen.logTail())")
             let oldWorkers = Set(frozen.workerPids())

@@ -186,10 +186,13 @@ public enum CoordinationSQL {
     }
 
     /// Bounds how long the worker's repository session may sit idle inside
-    /// a transaction (a frozen worker holding its fence's lock).
+    /// the transaction whose fence holds the ownership row (a frozen
+    /// worker). Set just before the fence, for that transaction only:
+    /// earlier no row is held, and a remote slow to answer between two
+    /// statements must not cost the whole snapshot.
     public static func idleInTransactionTimeout(_ fence: OwnershipFence) -> SQLStatement {
         SQLStatement(
-            "SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', $1, false)",
+            "SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true)",
             parameters: [String(Int((fence.leaseSeconds * 1000).rounded()))])
     }
 
