@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import PowaPostgres
 
 /// The fence for the worker's writes outside a snapshot. With several
 /// instances on the repository, a worker whose instance lost the server
