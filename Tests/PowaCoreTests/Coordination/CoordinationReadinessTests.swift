@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// `/readyz` of an instance sharing the repository: connected and with its
@@ -22,13 +23,18 @@ import Testing
         _ = harness.send(.coordinationFailed(reason: "canceling statement due to lock timeout"))
         let failing = harness.machine.metrics(now: harness.now).notReadyReason
         #expect(failing?.contains("coordination with the other instances on the repository is failing") == true)
-        #expect(failing?.contains("its 1 worker's snapshots are refused once their leases run out") == true,
-                "\(String(describing: failing))")
+        #expect(
+            failing?.contains("its 1 worker's snapshots are refused once their leases run out") == true,
+            "\(String(describing: failing))")
 
         harness.advance(by: 10)
-        _ = harness.send(.coordinationRead(CoordinationView(liveInstances: [Self.me.id], rows: [
-            OwnershipRow(srvid: 1, owner: Self.me.id, epoch: 1, claimable: false),
-        ])))
+        _ = harness.send(
+            .coordinationRead(
+                CoordinationView(
+                    liveInstances: [Self.me.id],
+                    rows: [
+                        OwnershipRow(srvid: 1, owner: Self.me.id, epoch: 1, claimable: false)
+                    ])))
         #expect(harness.machine.metrics(now: harness.now).notReadyReason == nil)
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// `powa-collector status` with several instances: an INSTANCE column says
