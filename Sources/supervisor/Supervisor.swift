@@ -36,8 +36,6 @@ final class Supervisor {
     private let spawner: WorkerSpawner
 
     private var repository: RepositorySession?
-    /// Senders checked in the batch of notifications being processed.
-    private var senderPermissions: [Int32: Bool] = [:]
     /// Live worker processes by pid, until reaped.
     private var workers: [pid_t: WorkerChannel] = [:]
     /// Workers whose stdin is watched for POLLOUT (bytes wait for it).
@@ -117,10 +115,10 @@ final class Supervisor {
 
     /// The machine's time: the monotonic clock without the gaps during
     /// which this loop did not run (reported once as `loopStalled`).
-    private func presentNow() -> Double {
+    private func presentNow() -> MonotonicInstant {
         let stall = presence.observe(MonotonicInstant(seconds: clock.now()))
-        if stall > .zero { pendingEvents.append(.loopStalled(seconds: stall.inSeconds)) }
-        return presence.now.seconds
+        if stall > .zero { pendingEvents.append(.loopStalled(stall)) }
+        return presence.now
     }
 
     // MARK: - Waiting
@@ -149,7 +147,7 @@ final class Supervisor {
 
         let now = presentNow()
         if !pendingEvents.isEmpty { feed(.tick) }  // a stall to report
-        let machineWait = machine.nextDeadline.map { max(0, $0 - now) } ?? .infinity
+        let machineWait = machine.nextDeadline.map { max(0, ($0 - now).inSeconds) } ?? .infinity
         // The operator interfaces' own deadlines, on the plain clock.
         let rawNow = clock.now()
         let interfaceDeadlines = [
@@ -221,7 +219,7 @@ final class Supervisor {
         guard let serviceManager else { return }
         nextStatusSummaryAt = clock.now() + Self.statusSummaryInterval
         let line = ServiceStatusSummary.line(
-            statuses: machine.workersStatus(now: clock.now()), repositoryConnected: machine.isRepositoryConnected,
+            statuses: machine.workersStatus(now: presence.now), repositoryConnected: machine.isRepositoryConnected,
             state: machine.serviceState)
         for message in serviceNotifications.summary(line) { serviceManager.send(message) }
     }
@@ -340,19 +338,14 @@ final class Supervisor {
 
     func send(_ message: SupervisorMessage, to pid: pid_t) {
         guard let worker = workers[pid] else {
-            logger.debug("not sending \(message.typeName) to process \(pid): it is gone")
+            feed(.workerInputDropped(pid: pid, message: message.typeName, .processGone))
             return
         }
         defer { updateOutputInterest(worker) }
         switch worker.send(message) {
-        case .queued:
-            break
-        case .closed:
-            logger.debug("not sending \(message.typeName): the worker's stdin is closed",
-                         metadata: threadMetadata(worker.name))
-        case .overflow:
-            logger.warning("dropped \(message.typeName): the worker is not reading its stdin",
-                           metadata: threadMetadata(worker.name))
+        case .queued: break
+        case .closed: feed(.workerInputDropped(pid: pid, message: message.typeName, .inputClosed))
+        case .overflow: feed(.workerInputDropped(pid: pid, message: message.typeName, .overflow))
         }
     }
 
@@ -415,15 +408,9 @@ final class Supervisor {
                 return
             }
             if notifications.isEmpty { return }
-            // A sender checked once is not checked again in the same batch.
-            senderPermissions = [:]
+            feed(.notificationBatchBegan)
             for notification in notifications where notification.channel == RepositorySession.channel {
-                if let known = senderPermissions[notification.senderPID] {
-                    feed(.notificationReceived(
-                        payload: notification.payload, senderPermitted: known, senderPID: notification.senderPID))
-                } else {
-                    feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
-                }
+                feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
                 if repository !== session || exitCode != nil { return }
             }
         }
@@ -435,11 +422,11 @@ final class Supervisor {
         if let error = check.error {
             if error.isConnectionBroken {
                 repositoryLost(error.description)
-                return
+            } else {
+                feed(.senderPermissionCheckFailed(payload: payload, senderPID: senderPID, reason: error.description))
             }
-            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
+            return
         }
-        senderPermissions[senderPID] = check.permitted
         feed(.notificationReceived(payload: payload, senderPermitted: check.permitted, senderPID: senderPID))
     }
 
@@ -456,14 +443,10 @@ final class Supervisor {
                 repositoryLost(error.description)
                 return
             }
-            // A failed check means "not permitted", as with a separate check.
-            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
-            senderPermissions[senderPID] = false
-            answer(channel: channel, payload: deniedPayload)
-            feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: false))
+            feed(.conditionalAnswerFailed(
+                request, channel: channel, deniedPayload: deniedPayload, senderPID: senderPID, reason: error.description))
             return
         }
-        senderPermissions[senderPID] = permitted
         feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: permitted))
     }
 
@@ -475,7 +458,7 @@ final class Supervisor {
             if error.isConnectionBroken {
                 repositoryLost(error.description)
             } else {
-                logger.warning("cannot answer on channel \"\(channel.prefix(64))\": \(error)")
+                feed(.notificationAnswerFailed(channel: channel, reason: error.description))
             }
         }
     }
@@ -483,14 +466,7 @@ final class Supervisor {
     // MARK: - Configuration
 
     func reloadConfigurationFile() {
-        let result = ConfigurationFile.load(configurationSource)
-        if case .success(let loaded) = result, loaded.configuration.metricsListen != metricsServer?.address {
-            logger.warning("""
-                metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, \
-                restart the collector to apply it
-                """)
-        }
-        feed(.configurationFileReloaded(result))
+        feed(.configurationFileReloaded(ConfigurationFile.load(configurationSource)))
     }
 
     func finish(code: Int32) {
