@@ -46,19 +46,19 @@ import Testing
         #expect(lost.logs(.warning).count == 1)
         #expect(lost.allMessages.isEmpty && lost.signals.isEmpty)
 
-        var delays: [Double] = []
+        var delays: [Duration] = []
         var warnings = 0
         var attemptStart = harness.now
         for _ in 0..<8 {
             let deadline = harness.machine.nextDeadline!
             delays.append(deadline - attemptStart)
-            #expect(harness.advance(to: deadline - 0.001).connects.isEmpty)
+            #expect(harness.advance(to: deadline - .milliseconds(1)).connects.isEmpty)
             #expect(harness.advance(to: deadline).connects == [harness.collector.repositoryDSN])
             let failed = harness.send(.repositoryConnectionFailed(reason: "connection refused"))
             warnings += failed.logs(.warning).count + failed.logs(.error).count
             attemptStart = harness.now
         }
-        #expect(delays == [1, 2, 4, 8, 16, 30, 30, 30])
+        #expect(delays == [1, 2, 4, 8, 16, 30, 30, 30].map(Duration.seconds))
         #expect(warnings == 0)
         _ = harness.advance(to: harness.machine.nextDeadline!)
         let back = harness.send(.repositoryConnected)
@@ -68,7 +68,7 @@ import Testing
         // A later loss starts again from 1 s and is logged again.
         let lostAgain = harness.send(.repositoryConnectionLost(reason: "terminating connection"))
         #expect(lostAgain.logs(.warning).count == 1)
-        #expect(harness.machine.nextDeadline == harness.now + 1)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(1))
     }
 
     @Test func workersKeepRunningAndAnsweringDuringTheOutage() {
@@ -94,7 +94,7 @@ import Testing
         _ = harness.send(.repositoryConnectionLost(reason: "a"))
         #expect(harness.send(.repositoryConnectionLost(reason: "b")).isEmpty)
         #expect(harness.send(.repositoryConnectionFailed(reason: "c")).isEmpty)
-        #expect(harness.machine.nextDeadline == harness.now + 1)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(1))
     }
 
     @Test func serverListInterruptedByALossIsReadAgainAfterReconnecting() {
