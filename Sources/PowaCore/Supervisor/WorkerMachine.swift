@@ -227,8 +227,8 @@ struct WorkerMachine: Sendable {
         state = .running(running)
     }
 
-    /// Its process ended (reaped). Mid-snapshot or waiting, its slot goes
-    /// to the next in line; it is restarted after the backoff delay, which
+    /// Its process ended (reaped). The fleet gives its slot (or place in
+    /// line) to the next first; it is restarted after the backoff delay, which
     /// starts over when the process had been up long enough to call it
     /// healthy.
     mutating func exited(_ termination: WorkerTermination, now: MonotonicInstant) -> Step {
@@ -245,7 +245,7 @@ struct WorkerMachine: Sendable {
         case .waitingToSpawn, .spawning, .waitingToRestart:
             preconditionFailure("worker of server \(srvid) reported exited without a process")
         }
-        return Step(actions: [scheduleRestart(reason: reason, uptime: now - spawnedAt, now: now)], releasesSlot: true)
+        return Step(actions: [scheduleRestart(reason: reason, uptime: now - spawnedAt, now: now)])
     }
 
     // MARK: - Time and the watchdog
