@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import CollectorLogging
 import Logging
 import PowaCore
 import ProcessSupport
@@ -58,7 +59,7 @@ struct SupervisorCommand: ParsableCommand {
             }
         }
         let supervisor = Supervisor(
-            configurationSource: source, workerExecutable: directory + "/powa-collector-worker",
+            configurationSource: source, workerExecutable: directory + "/" + WorkerSpawner.workerProgramName,
             serviceManager: ServiceManagerNotifier.fromEnvironment(logger: logger), metricsServer: metricsServer)
         let code = supervisor.run(loaded)
         if code != 0 { throw ExitCode(code) }

@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// Why a snapshot ended before its commit.

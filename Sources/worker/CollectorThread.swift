@@ -1,7 +1,9 @@
 import Glibc
+import CollectorLogging
 import Logging
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// Starts the thread that does all of the worker's PostgreSQL work.
@@ -135,7 +137,7 @@ final class Collector: @unchecked Sendable {
             logger.debug("Forced snapshot queued")
         } catch {
             if case .tooSoon(let elapsed) = error {
-                let wait = SnapshotSchedule.minimumForceInterval - elapsed
+                let wait = ForcedSnapshotRule.minimumInterval - elapsed
                 deferredForcedSnapshot = SystemClock.now() + wait
                 logger.info("Forced snapshot deferred by \(Int(wait.rounded(.up))) s: \(error)")
             } else {

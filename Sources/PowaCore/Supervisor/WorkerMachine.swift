@@ -331,20 +331,17 @@ struct WorkerMachine: Sendable {
         return actions
     }
 
-    /// `FORCE_SNAPSHOT`, with the reference's rules: refused while a
-    /// snapshot runs, while a forced one is queued, and within
-    /// `forcedSnapshotMinimumInterval` of the last snapshot start.
+    /// `FORCE_SNAPSHOT`: `ForcedSnapshotRule` applied to what the worker
+    /// last said; a request the worker has not acted on within
+    /// `forcedSnapshotQueueTimeout` no longer counts as queued.
     mutating func forceSnapshot(now: MonotonicInstant) -> (answer: NotifyCommandResult, actions: [SupervisorAction]) {
         guard case .running(var running) = state else { return (notRunning(now: now), []) }
-        if running.status?.snapshotRunning == true {
-            return (.refused("a snapshot is already running"), [])
-        }
-        if let requestedAt = running.forcedSnapshotRequestedAt, now - requestedAt < timings.forcedSnapshotQueueTimeout {
-            return (.refused("a forced snapshot is already queued"), [])
-        }
-        if let lastStart = lastSnapshotSeenStartingAt, now - lastStart < timings.forcedSnapshotMinimumInterval {
-            return (.refused("the last snapshot started less than "
-                + "\(timings.forcedSnapshotMinimumInterval.roundedSecondsText) ago"), [])
+        let queued = running.forcedSnapshotRequestedAt.map { now - $0 < timings.forcedSnapshotQueueTimeout } ?? false
+        if let refusal = ForcedSnapshotRule.refusal(
+            snapshotRunning: running.status?.snapshotRunning == true, forcedSnapshotQueued: queued,
+            secondsSinceLastStart: lastSnapshotSeenStartingAt.map { (now - $0).inSeconds })
+        {
+            return (.refused(refusal.description), [])
         }
         running.forcedSnapshotRequestedAt = now
         state = .running(running)
