@@ -1,5 +1,5 @@
-import Glibc
 import CollectorLogging
+import Glibc
 import Logging
 import PostgresClient
 import PowaCore
@@ -157,7 +157,8 @@ final class Supervisor {
         ]
         let wait = interfaceDeadlines.compactMap { $0 }.reduce(machineWait) { min($0, max(0, $1 - rawNow)) }
         // Rounded up, so that a wake-up is never a hair before the deadline.
-        let milliseconds = wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
+        let milliseconds =
+            wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
             ? Self.wakeUpLimitMilliseconds : Int32((wait * 1000).rounded(.up))
         let ready: [EventPoller.Ready]
         do {
@@ -281,7 +282,8 @@ final class Supervisor {
         guard wants != watchingOutput.contains(worker.pid) else { return }
         if wants {
             do {
-                try poller.watch(worker.stdinFD, .writable, key: Self.workerInputTag | UInt64(UInt32(bitPattern: worker.pid)))
+                try poller.watch(
+                    worker.stdinFD, .writable, key: Self.workerInputTag | UInt64(UInt32(bitPattern: worker.pid)))
                 watchingOutput.insert(worker.pid)
             } catch {
                 logger.error("cannot watch a worker's stdin: \(error)")
@@ -327,7 +329,8 @@ final class Supervisor {
                 process: process, srvid: configuration.srvid, name: configuration.name, poller: poller)
             workers[process.pid] = channel
             do {
-                try poller.watch(channel.stdoutFD, .readable, key: Self.workerOutputTag | UInt64(UInt32(bitPattern: process.pid)))
+                try poller.watch(
+                    channel.stdoutFD, .readable, key: Self.workerOutputTag | UInt64(UInt32(bitPattern: process.pid)))
             } catch {
                 logger.error("cannot watch a worker's stdout: \(error)")
             }
@@ -444,8 +447,10 @@ final class Supervisor {
                 repositoryLost(error.description)
                 return
             }
-            feed(.conditionalAnswerFailed(
-                request, channel: channel, deniedPayload: deniedPayload, senderPID: senderPID, reason: error.description))
+            feed(
+                .conditionalAnswerFailed(
+                    request, channel: channel, deniedPayload: deniedPayload, senderPID: senderPID,
+                    reason: error.description))
             return
         }
         feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: permitted))

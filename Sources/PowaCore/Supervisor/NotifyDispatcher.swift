@@ -82,17 +82,18 @@ struct NotifyDispatcher: Sendable {
         }
         let request = NotifyRequest(payload: payload)
         guard let channel = request.responseChannel, NotifyRequest.isUsableChannel(channel),
-              let only = answerOnly(to: request, fleet: fleet, now: now),
-              let answer = NotifyAnswer(command: request.command, status: only.status, data: only.data).payload,
-              let denied = NotifyAnswer(command: request.command, status: .error, data: Self.permissionDenied).payload
+            let only = answerOnly(to: request, fleet: fleet, now: now),
+            let answer = NotifyAnswer(command: request.command, status: only.status, data: only.data).payload,
+            let denied = NotifyAnswer(command: request.command, status: .error, data: Self.permissionDenied).payload
         else {
             return .decided([.checkSenderPermission(payload: payload, senderPID: senderPID)])
         }
         logReceived(request, on: channel)
         // Counted when the shell reports whether the sender was permitted.
-        actions.append(.answerNotificationIfPermitted(
-            channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
-            request: ConditionalAnswer(command: request.command, outcomeIfPermitted: only.outcome)))
+        actions.append(
+            .answerNotificationIfPermitted(
+                channel: channel, senderPID: senderPID, payload: answer, deniedPayload: denied,
+                request: ConditionalAnswer(command: request.command, outcomeIfPermitted: only.outcome)))
         return .decided(takeActions())
     }
 
@@ -122,29 +123,34 @@ struct NotifyDispatcher: Sendable {
             answer(request, on: channel, .error, Self.permissionDenied, senderPID: senderPID, now: now)
             return .decided(takeActions())
         }
-        let pending = PendingAnswer(request: request, channel: channel, senderPID: senderPID, unanswerable: unanswerable)
+        let pending = PendingAnswer(
+            request: request, channel: channel, senderPID: senderPID, unanswerable: unanswerable)
         let command: NotifyCommand
         switch request.parsedCommand {
         case .failure(let error):
-            let outcome = answer(request, on: channel, .error, error.reason, senderPID: senderPID, now: now, as: .invalid)
+            let outcome = answer(
+                request, on: channel, .error, error.reason, senderPID: senderPID, now: now, as: .invalid)
             return count(pending, outcome)
         case .success(let parsed):
             command = parsed
         }
         if fleet.mode != .collecting, command != .unknown, !command.isWorkersStatus {
-            let outcome = answer(request, on: channel, .error, Self.shuttingDown, senderPID: senderPID, now: now, as: .declined)
+            let outcome = answer(
+                request, on: channel, .error, Self.shuttingDown, senderPID: senderPID, now: now, as: .declined)
             return count(pending, outcome)
         }
         switch command {
         case .unknown:
-            let outcome = answer(request, on: channel, .unknown, Self.unknownCommand, senderPID: senderPID, now: now,
-                                 as: .unknownCommand)
+            let outcome = answer(
+                request, on: channel, .unknown, Self.unknownCommand, senderPID: senderPID, now: now,
+                as: .unknownCommand)
             return count(pending, outcome)
         case .workersStatus(let scope):
             guard channel != nil else { return count(pending, .done) }  // nothing to do without an answer
             let (status, data) = Self.workersStatusAnswer(scope, fleet: fleet, now: now)
-            let outcome = answer(request, on: channel, status, data, senderPID: senderPID, now: now,
-                                 as: status == .ko ? .tooLong : .done)
+            let outcome = answer(
+                request, on: channel, status, data, senderPID: senderPID, now: now,
+                as: status == .ko ? .tooLong : .done)
             return count(pending, outcome)
         case .reload:
             return .carryOut(.reload, pending: pending, actions: takeActions())
@@ -160,17 +166,22 @@ struct NotifyDispatcher: Sendable {
     mutating func checkFailed(
         payload: String, senderPID: Int32, reason: String, fleet: WorkerFleet, now: MonotonicInstant
     ) -> Dispatch {
-        let warning = SupervisorAction.log(.warning, "cannot check the permission of backend \(senderPID): \(reason)", worker: nil)
+        let warning = SupervisorAction.log(
+            .warning, "cannot check the permission of backend \(senderPID): \(reason)", worker: nil)
         switch checked(payload: payload, senderPermitted: false, senderPID: senderPID, fleet: fleet, now: now) {
         case .decided(let actions): return .decided([warning] + actions)
-        case .carryOut(let command, let pending, let actions): return .carryOut(command, pending: pending, actions: [warning] + actions)
+        case .carryOut(let command, let pending, let actions):
+            return .carryOut(command, pending: pending, actions: [warning] + actions)
         }
     }
 
     /// The fleet carried out a pending request: its answer and count.
-    mutating func finish(_ pending: PendingAnswer, with result: NotifyCommandResult, now: MonotonicInstant) -> [SupervisorAction] {
-        let outcome = answer(pending.request, on: pending.channel, result.status, result.data, senderPID: pending.senderPID,
-                             now: now, as: result.outcome)
+    mutating func finish(_ pending: PendingAnswer, with result: NotifyCommandResult, now: MonotonicInstant)
+        -> [SupervisorAction]
+    {
+        let outcome = answer(
+            pending.request, on: pending.channel, result.status, result.data, senderPID: pending.senderPID,
+            now: now, as: result.outcome)
         if case .decided(let actions) = count(pending, outcome) { return actions }
         return []
     }
@@ -197,8 +208,10 @@ struct NotifyDispatcher: Sendable {
         _ request: ConditionalAnswer, channel: String, deniedPayload: String, senderPID: Int32, reason: String,
         now: MonotonicInstant
     ) -> [SupervisorAction] {
-        [.log(.warning, "cannot check the permission of backend \(senderPID): \(reason)", worker: nil),
-         .answerNotification(channel: channel, payload: deniedPayload)]
+        [
+            .log(.warning, "cannot check the permission of backend \(senderPID): \(reason)", worker: nil),
+            .answerNotification(channel: channel, payload: deniedPayload),
+        ]
             + conditionalAnswerSent(request, senderPID: senderPID, permitted: false, now: now)
     }
 
@@ -215,7 +228,9 @@ struct NotifyDispatcher: Sendable {
     }
 
     private mutating func count(_ pending: PendingAnswer, _ outcome: NotifyRequestCounters.Outcome) -> Dispatch {
-        counters.count(NotifyRequestCounters.Command(word: pending.request.command), pending.unanswerable ? .unanswerable : outcome)
+        counters.count(
+            NotifyRequestCounters.Command(word: pending.request.command), pending.unanswerable ? .unanswerable : outcome
+        )
         return .decided(takeActions())
     }
 
@@ -242,7 +257,8 @@ struct NotifyDispatcher: Sendable {
     ) -> (status: NotifyAnswerStatus, data: String) {
         switch scope {
         case .allServers: return WorkersStatusAnswer.answer(fleet.statuses(now: now))
-        case .server(let srvid): return WorkersStatusAnswer.answer(fleet.status(of: srvid, now: now).map { [srvid: $0] } ?? [:])
+        case .server(let srvid):
+            return WorkersStatusAnswer.answer(fleet.status(of: srvid, now: now).map { [srvid: $0] } ?? [:])
         case .noServer: return WorkersStatusAnswer.answer([:])
         }
     }
@@ -282,9 +298,12 @@ struct NotifyDispatcher: Sendable {
     }
 
     private mutating func logReceived(_ request: NotifyRequest, on channel: String?) {
-        actions.append(.log(
-            .debug, "received \(Self.shortened(request.command)) on channel \(Self.shortened(channel ?? "-"))"
-                + " with \(request.arguments.count) argument\(request.arguments.count == 1 ? "" : "s")", worker: nil))
+        actions.append(
+            .log(
+                .debug,
+                "received \(Self.shortened(request.command)) on channel \(Self.shortened(channel ?? "-"))"
+                    + " with \(request.arguments.count) argument\(request.arguments.count == 1 ? "" : "s")", worker: nil
+            ))
     }
 
     /// Words from a notification can be up to 8000 bytes of anything; logs

@@ -52,7 +52,9 @@ struct RepositoryLink: Sendable {
         reconnectBackoff.reset()
         guard let since = outageStartedAt else { return [] }
         outageStartedAt = nil
-        return [.log(.info, "connection to the repository is back after \((now - since).roundedSecondsText)", worker: nil)]
+        return [
+            .log(.info, "connection to the repository is back after \((now - since).roundedSecondsText)", worker: nil)
+        ]
     }
 
     /// An attempt failed (`wasConnected` false) or the connection broke
@@ -63,12 +65,19 @@ struct RepositoryLink: Sendable {
         let delay = reconnectBackoff.nextDelay()
         state = .waitingToReconnect(at: now + delay)
         guard outageStartedAt == nil else {
-            return [.log(.debug, "cannot connect to the repository: \(reason); next attempt in \(delay.roundedSecondsText)",
-                         worker: nil)]
+            return [
+                .log(
+                    .debug, "cannot connect to the repository: \(reason); next attempt in \(delay.roundedSecondsText)",
+                    worker: nil)
+            ]
         }
         outageStartedAt = now
-        return [.log(.warning, "\(wasConnected ? "lost the connection to" : "cannot connect to") the repository: "
-            + "\(reason); workers keep collecting, reconnecting in \(delay.roundedSecondsText)", worker: nil)]
+        return [
+            .log(
+                .warning,
+                "\(wasConnected ? "lost the connection to" : "cannot connect to") the repository: "
+                    + "\(reason); workers keep collecting, reconnecting in \(delay.roundedSecondsText)", worker: nil)
+        ]
     }
 
     /// Time passed: the next attempt, when it is due.

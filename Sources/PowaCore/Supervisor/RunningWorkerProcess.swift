@@ -76,7 +76,8 @@ struct RunningWorkerProcess: Sendable {
         let previous = status
         status = newStatus
         let becameRunning = newStatus.snapshotRunning && previous?.snapshotRunning != true
-        let startChanged = previous != nil && newStatus.lastSnapshotStart != nil
+        let startChanged =
+            previous != nil && newStatus.lastSnapshotStart != nil
             && newStatus.lastSnapshotStart != previous?.lastSnapshotStart
         return becameRunning || startChanged
     }

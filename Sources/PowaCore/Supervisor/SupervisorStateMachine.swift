@@ -112,28 +112,36 @@ public struct SupervisorStateMachine: Sendable {
         case .serverListReadFailed(let reason): serverListFailed(reason)
         case .configurationFileReloaded(let result): configurationReloaded(result, now: now)
         case .workerSpawned(let srvid, let pid): actions += fleet.spawned(srvid: srvid, pid: pid, now: now)
-        case .workerSpawnFailed(let srvid, let reason): actions += fleet.spawnFailed(srvid: srvid, reason: reason, now: now)
+        case .workerSpawnFailed(let srvid, let reason):
+            actions += fleet.spawnFailed(srvid: srvid, reason: reason, now: now)
         case .workerMessage(let pid, let message): actions += fleet.message(pid: pid, message, now: now)
         case .workerMalformedLine(let pid, let reason):
-            log(.warning, "ignored a malformed line from worker process \(pid): \(LoggedRequestText.shortened(reason))"
-                + " (worker and supervisor from different builds? install both from one build)",
+            log(
+                .warning,
+                "ignored a malformed line from worker process \(pid): \(LoggedRequestText.shortened(reason))"
+                    + " (worker and supervisor from different builds? install both from one build)",
                 worker: fleet.name(ofProcess: pid))
         case .workerInputDropped(let pid, let message, let drop): workerInputDropped(pid: pid, message: message, drop)
         case .workerExited(let pid, let termination): actions += fleet.exited(pid: pid, termination, now: now)
         case .workerChecked(let pid, let sample): actions += fleet.checked(pid: pid, sample, now: now)
         case .loopStalled(let stall):
-            log(stall >= .seconds(5) ? .warning : .debug, "the supervisor itself did not run for \(stall.roundedSecondsText)"
-                + " (machine overloaded or process stopped); that time is not counted against the workers")
+            log(
+                stall >= .seconds(5) ? .warning : .debug,
+                "the supervisor itself did not run for \(stall.roundedSecondsText)"
+                    + " (machine overloaded or process stopped); that time is not counted against the workers")
         case .signalReceived(let signal): signalReceived(signal, now: now)
         case .notificationBatchBegan: dispatcher.batchBegan()
         case .notificationFromUncheckedSender(let payload, let senderPID):
             dispatched(dispatcher.arrived(payload: payload, senderPID: senderPID, fleet: fleet, now: now), now: now)
         case .notificationReceived(let payload, let permitted, let senderPID):
-            dispatched(dispatcher.checked(payload: payload, senderPermitted: permitted, senderPID: senderPID,
-                                          fleet: fleet, now: now), now: now)
+            dispatched(
+                dispatcher.checked(
+                    payload: payload, senderPermitted: permitted, senderPID: senderPID,
+                    fleet: fleet, now: now), now: now)
         case .senderPermissionCheckFailed(let payload, let senderPID, let reason):
-            dispatched(dispatcher.checkFailed(payload: payload, senderPID: senderPID, reason: reason, fleet: fleet, now: now),
-                       now: now)
+            dispatched(
+                dispatcher.checkFailed(payload: payload, senderPID: senderPID, reason: reason, fleet: fleet, now: now),
+                now: now)
         case .conditionalAnswerSent(let request, let senderPID, let permitted):
             actions += dispatcher.conditionalAnswerSent(request, senderPID: senderPID, permitted: permitted, now: now)
         case .conditionalAnswerFailed(let request, let channel, let denied, let senderPID, let reason):
@@ -166,8 +174,10 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func repositoryDown(_ reason: String, wasConnected: Bool, now: MonotonicInstant) {
         switch phase {
         case .starting:
-            log(.error, "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason); "
-                + "check repository.dsn in the configuration file and that the repository server is up")
+            log(
+                .error,
+                "cannot \(wasConnected ? "use" : "connect to") the repository: \(reason); "
+                    + "check repository.dsn in the configuration file and that the repository server is up")
             exit(code: 1)
         case .running, .reloading(_):
             guard let logged = repository.failed(reason, wasConnected: wasConnected, now: now) else { return }
@@ -204,8 +214,10 @@ public struct SupervisorStateMachine: Sendable {
     private mutating func serverListFailed(_ reason: String) {
         switch phase {
         case .starting(let starting) where starting.serverList == .inFlight:
-            log(.error, "cannot read the list of servers from the repository: \(reason); "
-                + "check that the role of repository.dsn may read powa_servers")
+            log(
+                .error,
+                "cannot read the list of servers from the repository: \(reason); "
+                    + "check that the role of repository.dsn may read powa_servers")
             exit(code: 1)
         case .reloading(let reload) where reload.stage == .readingServerList(.inFlight):
             log(.error, "reload failed, cannot read the list of servers: \(reason); nothing changed")
@@ -215,7 +227,9 @@ public struct SupervisorStateMachine: Sendable {
         }
     }
 
-    private mutating func configurationReloaded(_ result: Result<LoadedConfiguration, ConfigurationError>, now: MonotonicInstant) {
+    private mutating func configurationReloaded(
+        _ result: Result<LoadedConfiguration, ConfigurationError>, now: MonotonicInstant
+    ) {
         guard case .reloading(var reload) = phase, reload.stage == .readingConfigurationFile else { return }
         switch result {
         case .failure(let error):
@@ -226,8 +240,10 @@ public struct SupervisorStateMachine: Sendable {
             let previous = configuration
             configuration = loaded.configuration
             if configuration.metricsListen != metricsListenAtStartup {
-                log(.warning, "metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, "
-                    + "restart the collector to apply it")
+                log(
+                    .warning,
+                    "metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, "
+                        + "restart the collector to apply it")
             }
             if previous.debug != configuration.debug {
                 actions.append(.setDebugLogging(configuration.debug))

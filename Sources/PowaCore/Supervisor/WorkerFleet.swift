@@ -65,7 +65,9 @@ struct WorkerFleet: Sendable {
     /// `stopping` for a removed server whose process is still exiting, and
     /// for every worker once the fleet is stopping.
     func status(of srvid: Int, now: MonotonicInstant) -> String? {
-        if let worker = workers[srvid] { return mode == .collecting ? worker.statusText(now: now) : WorkerStatusText.stopping }
+        if let worker = workers[srvid] {
+            return mode == .collecting ? worker.statusText(now: now) : WorkerStatusText.stopping
+        }
         return retiringBySrvid[srvid] != nil ? WorkerStatusText.stopping : nil
     }
 
@@ -83,7 +85,8 @@ struct WorkerFleet: Sendable {
     func metrics(now: MonotonicInstant) -> [ServerMetrics] {
         var servers = workers.keys.sorted().map { workers[$0]!.metrics(now: now) }
         for process in retiring.values.sorted(by: { $0.srvid < $1.srvid }) where workers[process.srvid] == nil {
-            servers.append(ServerMetrics(srvid: process.srvid, name: process.name, status: WorkerStatusText.stopping, up: false))
+            servers.append(
+                ServerMetrics(srvid: process.srvid, name: process.name, status: WorkerStatusText.stopping, up: false))
         }
         if mode != .collecting {
             for index in servers.indices {
@@ -172,7 +175,8 @@ struct WorkerFleet: Sendable {
             if slots.request(srvid, now: now) {
                 step.actions.append(.sendToWorker(pid: pid, .slotGranted))
             } else {
-                step.actions.append(.log(.debug, "waiting for a snapshot slot (\(slots.waitingCount) waiting)", worker: worker.name))
+                step.actions.append(
+                    .log(.debug, "waiting for a snapshot slot (\(slots.waitingCount) waiting)", worker: worker.name))
             }
             worker.slotStandingChanged(to: slots.standing(of: srvid))
         case .slotRelease:
@@ -239,14 +243,18 @@ struct WorkerFleet: Sendable {
 
     // MARK: - Requests
 
-    mutating func forceSnapshot(srvid: Int, now: MonotonicInstant) -> (answer: NotifyCommandResult, actions: [SupervisorAction]) {
+    mutating func forceSnapshot(srvid: Int, now: MonotonicInstant) -> (
+        answer: NotifyCommandResult, actions: [SupervisorAction]
+    ) {
         guard var worker = workers[srvid] else { return (.refused("no worker for server id \(srvid)"), []) }
         let result = worker.forceSnapshot(now: now)
         workers[srvid] = worker
         return result
     }
 
-    func refreshCatalogs(srvid: Int, dbnames: [String], now: MonotonicInstant) -> (answer: NotifyCommandResult, actions: [SupervisorAction]) {
+    func refreshCatalogs(srvid: Int, dbnames: [String], now: MonotonicInstant) -> (
+        answer: NotifyCommandResult, actions: [SupervisorAction]
+    ) {
         guard let worker = workers[srvid] else { return (.refused("no worker for server id \(srvid)"), []) }
         return worker.refreshCatalogs(dbnames, now: now)
     }
@@ -268,8 +276,9 @@ struct WorkerFleet: Sendable {
                 actions.append(.sendToWorker(pid: retirement.pid, .stop))
                 retire(pid: retirement.pid, srvid: srvid, name: worker.name, killAt: killAt)
             } else {
-                retire(pid: retirement.pid, srvid: srvid, name: worker.name,
-                       killAt: retirement.pendingKillAt.map { min($0, killAt) })
+                retire(
+                    pid: retirement.pid, srvid: srvid, name: worker.name,
+                    killAt: retirement.pendingKillAt.map { min($0, killAt) })
             }
         }
         for pid in retiring.keys {

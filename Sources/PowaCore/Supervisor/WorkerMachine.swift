@@ -22,7 +22,8 @@ struct WorkerMachine: Sendable {
         case running(RunningWorkerProcess)
         /// The watchdog sent SIGTERM; `killAt` is when SIGKILL follows, nil
         /// once it was sent. A restart follows the exit.
-        case terminatingUnresponsive(pid: Int32, spawnedAt: MonotonicInstant, silentFor: Duration, killAt: MonotonicInstant?)
+        case terminatingUnresponsive(
+            pid: Int32, spawnedAt: MonotonicInstant, silentFor: Duration, killAt: MonotonicInstant?)
         /// No process; a new one is spawned at `at`.
         case waitingToRestart(at: MonotonicInstant, reason: WorkerRestartReason)
     }
@@ -66,7 +67,8 @@ struct WorkerMachine: Sendable {
         srvid = configuration.srvid
         self.configuration = configuration
         self.timings = timings
-        restartBackoff = ExponentialBackoff(initialDelay: timings.restartInitialDelay, maximumDelay: timings.restartMaximumDelay)
+        restartBackoff = ExponentialBackoff(
+            initialDelay: timings.restartInitialDelay, maximumDelay: timings.restartMaximumDelay)
     }
 
     var name: String { configuration.name }
@@ -197,9 +199,11 @@ struct WorkerMachine: Sendable {
         var step = Step()
         if running.suspicion != RunningWorkerProcess.Suspicion() {
             if running.suspicion.extensions > 0 {
-                step.actions.append(.log(
-                    .info, "worker heard from again after \((now - running.lastHeardAt).roundedSecondsText)"
-                        + " of silence: it was slow, not dead", worker: name))
+                step.actions.append(
+                    .log(
+                        .info,
+                        "worker heard from again after \((now - running.lastHeardAt).roundedSecondsText)"
+                            + " of silence: it was slow, not dead", worker: name))
             }
             running.suspicion = RunningWorkerProcess.Suspicion()
         }
@@ -292,17 +296,23 @@ struct WorkerMachine: Sendable {
         case .spare(let usingCPU):
             state = .running(running)
             guard usingCPU else { return Step() }
-            return Step(actions: [.log(
-                .warning, "worker sent nothing for \(silence.roundedSecondsText) but is using CPU: slow, not dead; "
-                    + "checking again in \(timings.slowWorkerExtension.roundedSecondsText)", worker: name)])
+            return Step(actions: [
+                .log(
+                    .warning,
+                    "worker sent nothing for \(silence.roundedSecondsText) but is using CPU: slow, not dead; "
+                        + "checking again in \(timings.slowWorkerExtension.roundedSecondsText)", worker: name)
+            ])
         case .end(let reason):
             state = .terminatingUnresponsive(
-                pid: running.pid, spawnedAt: running.spawnedAt, silentFor: silence, killAt: now + timings.watchdogKillGrace)
-            return Step(actions: [
-                .log(.error, "worker sent nothing for \(silence.roundedSecondsText) and \(reason), terminating it",
-                     worker: name),
-                .signalWorker(pid: running.pid, .terminate),
-            ], releasesSlot: true)
+                pid: running.pid, spawnedAt: running.spawnedAt, silentFor: silence,
+                killAt: now + timings.watchdogKillGrace)
+            return Step(
+                actions: [
+                    .log(
+                        .error, "worker sent nothing for \(silence.roundedSecondsText) and \(reason), terminating it",
+                        worker: name),
+                    .signalWorker(pid: running.pid, .terminate),
+                ], releasesSlot: true)
         }
     }
 
@@ -345,17 +355,24 @@ struct WorkerMachine: Sendable {
         }
         running.forcedSnapshotRequestedAt = now
         state = .running(running)
-        return (.accepted("snapshot will begin shortly"), [
-            .log(.info, "forced snapshot requested", worker: name),
-            .sendToWorker(pid: running.pid, .forceSnapshot),
-        ])
+        return (
+            .accepted("snapshot will begin shortly"),
+            [
+                .log(.info, "forced snapshot requested", worker: name),
+                .sendToWorker(pid: running.pid, .forceSnapshot),
+            ]
+        )
     }
 
     /// `REFRESH_CATALOGS`: passed on to a running process.
-    func refreshCatalogs(_ dbnames: [String], now: MonotonicInstant) -> (answer: NotifyCommandResult, actions: [SupervisorAction]) {
+    func refreshCatalogs(_ dbnames: [String], now: MonotonicInstant) -> (
+        answer: NotifyCommandResult, actions: [SupervisorAction]
+    ) {
         guard let pid = runningPid else { return (notRunning(now: now), []) }
-        return (.accepted("catalogs will be refreshed at the next snapshot"),
-                [.sendToWorker(pid: pid, .refreshCatalogs(dbnames: dbnames))])
+        return (
+            .accepted("catalogs will be refreshed at the next snapshot"),
+            [.sendToWorker(pid: pid, .refreshCatalogs(dbnames: dbnames))]
+        )
     }
 
     private func notRunning(now: MonotonicInstant) -> NotifyCommandResult {
@@ -371,20 +388,25 @@ struct WorkerMachine: Sendable {
     var retirement: Retirement? {
         switch state {
         case .running(let running): Retirement(pid: running.pid, sendsStop: true, pendingKillAt: nil)
-        case .terminatingUnresponsive(let pid, _, _, let killAt): Retirement(pid: pid, sendsStop: false, pendingKillAt: killAt)
+        case .terminatingUnresponsive(let pid, _, _, let killAt):
+            Retirement(pid: pid, sendsStop: false, pendingKillAt: killAt)
         case .waitingToSpawn, .spawning, .waitingToRestart: nil
         }
     }
 
     // MARK: - Private
 
-    private mutating func scheduleRestart(reason: WorkerRestartReason, uptime: Duration, now: MonotonicInstant) -> SupervisorAction {
+    private mutating func scheduleRestart(reason: WorkerRestartReason, uptime: Duration, now: MonotonicInstant)
+        -> SupervisorAction
+    {
         if uptime >= timings.healthyUptime { restartBackoff.reset() }
         restarts += 1
         let delay = restartBackoff.nextDelay()
         state = .waitingToRestart(at: now + delay, reason: reason)
-        return .log(.error, "\(reason); restarting the worker in \(delay.roundedSecondsText)"
-            + "; its last log lines say why", worker: name)
+        return .log(
+            .error,
+            "\(reason); restarting the worker in \(delay.roundedSecondsText)"
+                + "; its last log lines say why", worker: name)
     }
 
     /// Adds the counters of a process that ended to `earlierProcesses`.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// What the dispatcher decides about a request before and after its
@@ -17,20 +18,27 @@ import Testing
 
     @Test func aSenderIsCheckedOncePerBatch() {
         var dispatcher = NotifyDispatcher()
-        let first = Self.decided(dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
+        let first = Self.decided(
+            dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
         #expect(first == [.checkSenderPermission(payload: "RELOAD chan", senderPID: 7)])
-        _ = dispatcher.checked(payload: "RELOAD chan", senderPermitted: false, senderPID: 7, fleet: Self.fleet, now: Self.t0)
-        let second = Self.decided(dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
-        #expect(second.answers(on: "chan") == ["RELOAD ERROR Permission denied"], "refused from the cache, not checked again")
+        _ = dispatcher.checked(
+            payload: "RELOAD chan", senderPermitted: false, senderPID: 7, fleet: Self.fleet, now: Self.t0)
+        let second = Self.decided(
+            dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
+        #expect(
+            second.answers(on: "chan") == ["RELOAD ERROR Permission denied"],
+            "refused from the cache, not checked again")
         #expect(!second.contains(.checkSenderPermission(payload: "RELOAD chan", senderPID: 7)))
         dispatcher.batchBegan()
-        let third = Self.decided(dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
+        let third = Self.decided(
+            dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
         #expect(third == [.checkSenderPermission(payload: "RELOAD chan", senderPID: 7)], "a new batch checks again")
     }
 
     @Test func aConditionalAnswerFillsTheCacheToo() {
         var dispatcher = NotifyDispatcher()
-        let asked = Self.decided(dispatcher.arrived(payload: "WORKERS_STATUS chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
+        let asked = Self.decided(
+            dispatcher.arrived(payload: "WORKERS_STATUS chan", senderPID: 7, fleet: Self.fleet, now: Self.t0))
         guard case .answerNotificationIfPermitted(_, _, _, _, let request)? = asked.last else {
             Issue.record("expected a conditional answer")
             return
@@ -45,9 +53,13 @@ import Testing
 
     @Test func aFailedCheckIsLoggedAndRefused() {
         var dispatcher = NotifyDispatcher()
-        let actions = Self.decided(dispatcher.checkFailed(
-            payload: "RELOAD chan", senderPID: 7, reason: "permission denied for table pg_roles", fleet: Self.fleet, now: Self.t0))
-        #expect(actions.logs(.warning).first == "cannot check the permission of backend 7: permission denied for table pg_roles")
+        let actions = Self.decided(
+            dispatcher.checkFailed(
+                payload: "RELOAD chan", senderPID: 7, reason: "permission denied for table pg_roles", fleet: Self.fleet,
+                now: Self.t0))
+        #expect(
+            actions.logs(.warning).first
+                == "cannot check the permission of backend 7: permission denied for table pg_roles")
         #expect(actions.answers(on: "chan") == ["RELOAD ERROR Permission denied"])
         #expect(dispatcher.counters[.reload, .refused] == 1)
     }
@@ -66,8 +78,9 @@ import Testing
 
     @Test func aFailedAnswerIsLogged() {
         let dispatcher = NotifyDispatcher()
-        #expect(dispatcher.answerFailed(channel: "chan", reason: "out of memory").logs(.warning)
-            == ["cannot answer on channel \"chan\": out of memory"])
+        #expect(
+            dispatcher.answerFailed(channel: "chan", reason: "out of memory").logs(.warning)
+                == ["cannot answer on channel \"chan\": out of memory"])
     }
 
     @Test func actingCommandsComeBackToBeCarriedOutThenAnswered() {
@@ -87,7 +100,8 @@ import Testing
         var stopping = WorkerFleet(timings: .standard)
         _ = stopping.stop(killAt: Self.t0 + .seconds(10), now: Self.t0)
         var dispatcher = NotifyDispatcher()
-        let actions = Self.decided(dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: stopping, now: Self.t0))
+        let actions = Self.decided(
+            dispatcher.arrived(payload: "RELOAD chan", senderPID: 7, fleet: stopping, now: Self.t0))
         guard case .answerNotificationIfPermitted(_, _, let payload, _, _)? = actions.last else {
             Issue.record("expected a conditional answer")
             return

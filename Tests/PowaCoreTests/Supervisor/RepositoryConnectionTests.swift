@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct RepositoryConnectionTests {
@@ -17,7 +18,8 @@ import Testing
     @Test func startupWarningsAreLogged() {
         var harness = SupervisorHarness()
         let loaded = LoadedConfiguration(
-            configuration: harness.collector, path: "p", warnings: ["skipped configuration file /etc/x: Permission denied"])
+            configuration: harness.collector, path: "p",
+            warnings: ["skipped configuration file /etc/x: Permission denied"])
         #expect(harness.send(.started(loaded)).logs(.warning) == loaded.warnings)
     }
 
@@ -101,7 +103,8 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         _ = harness.send(.signalReceived(.hangup))
-        let reloaded = harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
+        let reloaded = harness.send(
+            .configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
         #expect(reloaded.count(.readServerList) == 1)
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
         #expect(harness.send(.serverListRead([.sample(2)])).isEmpty, "a stale answer is not applied")
@@ -119,8 +122,9 @@ import Testing
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
         let signalledAt = harness.now
         _ = harness.send(.signalReceived(.terminate))
-        #expect(harness.machine.nextDeadline == signalledAt + harness.timings.stopGracePeriod,
-                "no reconnection timer left to wake the shell")
+        #expect(
+            harness.machine.nextDeadline == signalledAt + harness.timings.stopGracePeriod,
+            "no reconnection timer left to wake the shell")
         #expect(harness.advance(by: 5).connects.isEmpty)
         #expect(harness.send(.repositoryConnectionLost(reason: "again")).isEmpty)
     }

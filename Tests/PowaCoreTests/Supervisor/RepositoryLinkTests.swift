@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The supervisor's repository connection as a machine of its own.
@@ -18,7 +19,10 @@ import Testing
         _ = link.connect(to: "host=repo")
         _ = link.connected(now: Self.t0)
         let lost = link.failed("gone", wasConnected: true, now: Self.t0)
-        #expect(lost?.logs(.warning) == ["lost the connection to the repository: gone; workers keep collecting, reconnecting in 1 s"])
+        #expect(
+            lost?.logs(.warning) == [
+                "lost the connection to the repository: gone; workers keep collecting, reconnecting in 1 s"
+            ])
         #expect(link.reconnectAt == Self.t0 + .seconds(1))
         #expect(link.tick(now: Self.t0 + .milliseconds(999), dsn: "host=repo").isEmpty)
         #expect(link.tick(now: Self.t0 + .seconds(1), dsn: "host=repo") == [.connectRepository(dsn: "host=repo")])
@@ -26,8 +30,9 @@ import Testing
         #expect(again?.logs(.warning).isEmpty == true && again?.logs(.debug).count == 1)
         #expect(link.reconnectAt == Self.t0 + .seconds(3))
         _ = link.tick(now: Self.t0 + .seconds(3), dsn: "host=repo")
-        #expect(link.connected(now: Self.t0 + .seconds(4)).logs(.info)
-            == ["connection to the repository is back after 4 s"])
+        #expect(
+            link.connected(now: Self.t0 + .seconds(4)).logs(.info)
+                == ["connection to the repository is back after 4 s"])
         let next = link.failed("gone", wasConnected: true, now: Self.t0 + .seconds(5))
         #expect(next?.logs(.warning).count == 1, "a new outage is logged again")
         #expect(link.reconnectAt == Self.t0 + .seconds(6), "a good connection starts the delays over")

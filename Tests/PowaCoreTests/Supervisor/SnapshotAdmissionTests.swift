@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The machine's admission control and spawn pacing.
@@ -80,7 +81,8 @@ import Testing
         _ = harness.send(.signalReceived(.hangup))
         var raised = harness.collector
         raised.maxConcurrentSnapshots = 3
-        let reloaded = harness.send(.configurationFileReloaded(.success(LoadedConfiguration(configuration: raised, path: "/c"))))
+        let reloaded = harness.send(
+            .configurationFileReloaded(.success(LoadedConfiguration(configuration: raised, path: "/c"))))
         #expect(reloaded.messages(to: harness.pid(2)) == [.slotGranted])
         #expect(reloaded.messages(to: harness.pid(3)) == [.slotGranted])
     }

@@ -1,4 +1,5 @@
 import Logging
+
 @testable import PowaCore
 
 /// Drives a `SupervisorStateMachine` the way the shell would, with a clock
@@ -88,7 +89,8 @@ struct SupervisorHarness {
     /// Starts the machine, connects, and reads `rows`; spawns the workers.
     @discardableResult
     mutating func startRunning(_ rows: [ServerRow], loaded: LoadedConfiguration? = nil) -> [SupervisorAction] {
-        var actions = send(.started(loaded ?? LoadedConfiguration(configuration: collector, path: "/etc/powa-collector.conf")))
+        var actions = send(
+            .started(loaded ?? LoadedConfiguration(configuration: collector, path: "/etc/powa-collector.conf")))
         actions += send(.repositoryConnected)
         actions += performSpawns(send(.serverListRead(rows)))
         return actions

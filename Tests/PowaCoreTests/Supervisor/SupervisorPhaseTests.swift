@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The life-cycle phases of the composed machine: what each allows, and
@@ -6,13 +7,15 @@ import Testing
 /// stopping, no shutdown deadline while running).
 @Suite struct SupervisorPhaseTests {
     static func loaded(_ configuration: CollectorConfiguration) -> SupervisorEvent {
-        .configurationFileReloaded(.success(LoadedConfiguration(configuration: configuration, path: "/etc/powa-collector.conf")))
+        .configurationFileReloaded(
+            .success(LoadedConfiguration(configuration: configuration, path: "/etc/powa-collector.conf")))
     }
 
     @Test func serviceStateFollowsThePhase() {
         var harness = SupervisorHarness()
         #expect(harness.machine.serviceState == .starting)
-        _ = harness.send(.started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
+        _ = harness.send(
+            .started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
         _ = harness.send(.repositoryConnected)
         #expect(harness.machine.serviceState == .starting)
         _ = harness.performSpawns(harness.send(.serverListRead([.sample(1)])))
@@ -29,7 +32,8 @@ import Testing
 
     @Test func aReloadAskedWhileStartingFollowsTheFirstList() {
         var harness = SupervisorHarness()
-        _ = harness.send(.started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
+        _ = harness.send(
+            .started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
         #expect(harness.send(.signalReceived(.hangup)).count(.reloadConfigurationFile) == 0)
         _ = harness.send(.repositoryConnected)
         let first = harness.send(.serverListRead([.sample(1)]))
@@ -72,7 +76,9 @@ import Testing
         _ = harness.send(.signalReceived(.hangup))
         #expect(harness.send(Self.loaded(harness.collector)).count(.readServerList) == 1)
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
-        #expect(harness.send(.serverListRead([.sample(1), .sample(2)])).spawned.isEmpty, "the lost read's answer is not awaited")
+        #expect(
+            harness.send(.serverListRead([.sample(1), .sample(2)])).spawned.isEmpty,
+            "the lost read's answer is not awaited")
         let reconnect = harness.advance(to: harness.machine.nextDeadline!)
         #expect(reconnect.connects.count == 1)
         #expect(harness.send(.repositoryConnected).count(.readServerList) == 1)
@@ -98,9 +104,11 @@ import Testing
         var changed = harness.collector
         changed.metricsListen = ListenAddress("127.0.0.1:9187")
         let reloaded = harness.send(Self.loaded(changed))
-        #expect(reloaded.logs(.warning).contains {
-            $0.hasPrefix("metrics_listen changed in /etc/powa-collector.conf: the endpoint is opened at startup only")
-        })
+        #expect(
+            reloaded.logs(.warning).contains {
+                $0.hasPrefix(
+                    "metrics_listen changed in /etc/powa-collector.conf: the endpoint is opened at startup only")
+            })
         _ = harness.send(.serverListRead([.sample(1)]))
         _ = harness.send(.signalReceived(.hangup))
         #expect(harness.send(Self.loaded(harness.collector)).logs(.warning).isEmpty, "back to the address in use")
@@ -110,17 +118,21 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         let pid = harness.pid(1)
-        #expect(harness.send(.workerInputDropped(pid: pid, message: "reload", .overflow)).logs(.warning)
-            == ["dropped reload: the worker is not reading its stdin"])
-        #expect(harness.send(.workerInputDropped(pid: pid, message: "stop", .inputClosed)).logs(.debug)
-            == ["not sending stop: the worker's stdin is closed"])
-        #expect(harness.send(.workerInputDropped(pid: 4, message: "stop", .processGone)).logs(.debug)
-            == ["not sending stop to process 4: it is gone"])
+        #expect(
+            harness.send(.workerInputDropped(pid: pid, message: "reload", .overflow)).logs(.warning)
+                == ["dropped reload: the worker is not reading its stdin"])
+        #expect(
+            harness.send(.workerInputDropped(pid: pid, message: "stop", .inputClosed)).logs(.debug)
+                == ["not sending stop: the worker's stdin is closed"])
+        #expect(
+            harness.send(.workerInputDropped(pid: 4, message: "stop", .processGone)).logs(.debug)
+                == ["not sending stop to process 4: it is gone"])
     }
 
     @Test func nothingHappensAfterTheExit() {
         var harness = SupervisorHarness()
-        _ = harness.send(.started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
+        _ = harness.send(
+            .started(LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf")))
         #expect(harness.send(.signalReceived(.terminate)).exitCode == 0)
         #expect(harness.machine.isFinished)
         #expect(harness.send(.repositoryConnected).isEmpty)

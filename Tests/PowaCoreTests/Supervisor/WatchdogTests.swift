@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The watchdog: a worker is overdue once silent past the heartbeat it
@@ -23,11 +24,14 @@ import Testing
         #expect(harness.machine.nextDeadline == harness.now + harness.timings.workerStartGrace)
         harness.advance(by: 3)
         harness.report(1, Self.idle)
-        #expect(harness.machine.nextDeadline
-            == harness.now + .fromSeconds(WorkerMessage.idleHeartbeatInterval) + harness.timings.watchdogSilenceLimit)
+        #expect(
+            harness.machine.nextDeadline
+                == harness.now + .fromSeconds(WorkerMessage.idleHeartbeatInterval)
+                + harness.timings.watchdogSilenceLimit)
         harness.report(1, Self.snapshotting)
-        #expect(harness.machine.nextDeadline
-            == harness.now + .fromSeconds(WorkerMessage.heartbeatInterval) + harness.timings.watchdogSilenceLimit)
+        #expect(
+            harness.machine.nextDeadline
+                == harness.now + .fromSeconds(WorkerMessage.heartbeatInterval) + harness.timings.watchdogSilenceLimit)
     }
 
     /// Silent past its promise and stopped: SIGTERM; still there after the

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The fleet: routing to one worker by pid or server id, the shared slots
@@ -13,7 +14,8 @@ import Testing
     }
 
     static func wanted(_ ids: [Int]) -> [Int: WorkerConfiguration] {
-        ServerRow.workerConfigurations(ids.map { .sample($0) }, collector: CollectorConfiguration(repositoryDSN: "host=repo"))
+        ServerRow.workerConfigurations(
+            ids.map { .sample($0) }, collector: CollectorConfiguration(repositoryDSN: "host=repo"))
     }
 
     /// A fleet of `ids`, each spawned as pid 100 + id.
@@ -64,7 +66,10 @@ import Testing
         #expect(late.messages(to: 101) == [.stop])
         #expect(fleet.status(of: 1, now: Self.t0) == "stopping")
         #expect(!fleet.isEmpty)
-        #expect(fleet.exited(pid: 101, .exited(status: 0), now: Self.t0).logs(.info) == ["worker stopped (exited with status 0)"])
+        #expect(
+            fleet.exited(pid: 101, .exited(status: 0), now: Self.t0).logs(.info) == [
+                "worker stopped (exited with status 0)"
+            ])
         #expect(fleet.isEmpty)
         #expect(fleet.status(of: 1, now: Self.t0) == nil)
     }
@@ -132,7 +137,8 @@ import Testing
     @Test func requestsForAnUnknownServerAreRefused() {
         var fleet = Self.running([1])
         #expect(fleet.forceSnapshot(srvid: 9, now: Self.t0).answer == .refused("no worker for server id 9"))
-        #expect(fleet.refreshCatalogs(srvid: 9, dbnames: [], now: Self.t0).answer == .refused("no worker for server id 9"))
+        #expect(
+            fleet.refreshCatalogs(srvid: 9, dbnames: [], now: Self.t0).answer == .refused("no worker for server id 9"))
     }
 
     @Test func aLowerSlotCapacityTakesNoSlotBack() {

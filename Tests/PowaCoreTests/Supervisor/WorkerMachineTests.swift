@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// Every transition of one worker's machine, without a fleet around it.
@@ -46,7 +47,10 @@ import Testing
         #expect(!step.releasesSlot && !step.queuesForSpawn)
         #expect(worker.runningPid == 77)
         #expect(worker.deadline == Self.t0 + Self.timings.workerStartGrace)
-        guard case .running(let running) = worker.state else { Issue.record("not running"); return }
+        guard case .running(let running) = worker.state else {
+            Issue.record("not running")
+            return
+        }
         #expect(running.activity == .starting)
     }
 
@@ -63,12 +67,19 @@ import Testing
     @Test func statusesMoveTheActivity() {
         var worker = Self.running()
         _ = worker.heard(.status(Self.idle), now: Self.t0 + .seconds(1))
-        guard case .running(let idle) = worker.state else { Issue.record("not running"); return }
+        guard case .running(let idle) = worker.state else {
+            Issue.record("not running")
+            return
+        }
         #expect(idle.activity == .idle)
-        #expect(worker.deadline == Self.t0 + .seconds(1) + .fromSeconds(WorkerMessage.idleHeartbeatInterval)
-            + Self.timings.watchdogSilenceLimit)
+        #expect(
+            worker.deadline == Self.t0 + .seconds(1) + .fromSeconds(WorkerMessage.idleHeartbeatInterval)
+                + Self.timings.watchdogSilenceLimit)
         _ = worker.heard(.status(Self.snapshotting), now: Self.t0 + .seconds(2))
-        guard case .running(let busy) = worker.state else { Issue.record("not running"); return }
+        guard case .running(let busy) = worker.state else {
+            Issue.record("not running")
+            return
+        }
         #expect(busy.activity == .snapshotting)
         #expect(worker.lastSnapshotSeenStartingAt == Self.t0 + .seconds(2))
     }
@@ -80,7 +91,10 @@ import Testing
         #expect(worker.statusText(now: Self.t0 + .milliseconds(500)) == "running", "under a second is not lateness")
         #expect(worker.statusText(now: Self.t0 + .seconds(3)) == "waiting 3 s for a snapshot slot")
         worker.slotStandingChanged(to: .holding(since: Self.t0 + .seconds(3)))
-        guard case .running(let running) = worker.state else { Issue.record("not running"); return }
+        guard case .running(let running) = worker.state else {
+            Issue.record("not running")
+            return
+        }
         #expect(running.activity == .snapshotting)
         #expect(worker.statusText(now: Self.t0 + .seconds(4)) == "running")
     }
@@ -107,8 +121,10 @@ import Testing
         #expect(worker.runningPid == nil && worker.pid == 77)
         #expect(worker.deadline == due + Self.timings.watchdogKillGrace)
         #expect(worker.statusText(now: due) == "restarting (no message for 30 s)")
-        #expect(worker.retirement == WorkerMachine.Retirement(
-            pid: 77, sendsStop: false, pendingKillAt: due + Self.timings.watchdogKillGrace))
+        #expect(
+            worker.retirement
+                == WorkerMachine.Retirement(
+                    pid: 77, sendsStop: false, pendingKillAt: due + Self.timings.watchdogKillGrace))
 
         let kill = worker.deadlinePassed(now: due + Self.timings.watchdogKillGrace)
         #expect(kill.actions.contains(.signalWorker(pid: 77, .kill)))
@@ -194,12 +210,14 @@ import Testing
         let accepted = worker.forceSnapshot(now: Self.t0)
         #expect(accepted.answer == .accepted("snapshot will begin shortly"))
         #expect(accepted.actions.contains(.sendToWorker(pid: 77, .forceSnapshot)))
-        #expect(worker.forceSnapshot(now: Self.t0 + .seconds(1)).answer == .refused("a forced snapshot is already queued"))
+        #expect(
+            worker.forceSnapshot(now: Self.t0 + .seconds(1)).answer == .refused("a forced snapshot is already queued"))
         _ = worker.heard(.status(Self.snapshotting), now: Self.t0 + .seconds(2))
         #expect(worker.forceSnapshot(now: Self.t0 + .seconds(3)).answer == .refused("a snapshot is already running"))
         _ = worker.heard(.status(WorkerStatus(status: "running", lastSnapshotStart: 1)), now: Self.t0 + .seconds(4))
-        #expect(worker.forceSnapshot(now: Self.t0 + .seconds(5)).answer
-            == .refused("the last snapshot started less than 10 s ago"))
+        #expect(
+            worker.forceSnapshot(now: Self.t0 + .seconds(5)).answer
+                == .refused("the last snapshot started less than 10 s ago"))
         #expect(worker.forceSnapshot(now: Self.t0 + .seconds(12)).answer == .accepted("snapshot will begin shortly"))
     }
 
@@ -207,16 +225,19 @@ import Testing
         var worker = Self.running()
         _ = worker.heard(.status(Self.idle), now: Self.t0)
         _ = worker.forceSnapshot(now: Self.t0)
-        #expect(worker.forceSnapshot(now: Self.t0 + Self.timings.forcedSnapshotQueueTimeout).answer
-            == .accepted("snapshot will begin shortly"))
+        #expect(
+            worker.forceSnapshot(now: Self.t0 + Self.timings.forcedSnapshotQueueTimeout).answer
+                == .accepted("snapshot will begin shortly"))
     }
 
     @Test func requestsToAWorkerWithoutAProcessAreRefusedWithItsStatus() {
         var worker = Self.fresh()
-        #expect(worker.forceSnapshot(now: Self.t0).answer
-            == .refused("the worker of server id 1 is not running (starting)"))
-        #expect(worker.refreshCatalogs(["powa"], now: Self.t0).answer
-            == .refused("the worker of server id 1 is not running (starting)"))
+        #expect(
+            worker.forceSnapshot(now: Self.t0).answer
+                == .refused("the worker of server id 1 is not running (starting)"))
+        #expect(
+            worker.refreshCatalogs(["powa"], now: Self.t0).answer
+                == .refused("the worker of server id 1 is not running (starting)"))
         let running = Self.running()
         let refresh = running.refreshCatalogs(["powa"], now: Self.t0)
         #expect(refresh.answer == .accepted("catalogs will be refreshed at the next snapshot"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct WorkerRestartTests {
@@ -67,7 +68,8 @@ import Testing
         harness.startRunning([.sample(1)])
         let actions = harness.send(.workerExited(pid: harness.pid(1), .exited(status: 0)))
         #expect(harness.status(1) == "restarting in 1 s (exited with status 0)")
-        #expect(actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s; its last log lines say why"])
+        #expect(
+            actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s; its last log lines say why"])
     }
 
     @Test func restartedWorkerGetsItsStartMessageWithCurrentConfiguration() {
