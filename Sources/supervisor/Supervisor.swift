@@ -311,7 +311,7 @@ final class Supervisor {
             let termination = WorkerTermination(exit)
             guard let worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
-                spawner.reaped(pid: pid, termination, collectorStopping: machine.serviceState == .stopping)
+                if spawner.reaped(pid: pid) { feed(.launcherExited(pid: pid, termination)) }
                 continue
             }
             let lastWords = worker.readAvailable(maximumReads: 64, bytesPerRead: 65536)

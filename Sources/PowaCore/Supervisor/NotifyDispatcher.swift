@@ -55,12 +55,12 @@ struct NotifyDispatcher: Sendable {
     }
 
     /// When a summary of aggregated warnings is due.
-    var nextSummaryDue: MonotonicInstant? { requestLog.nextSummaryDue.map(MonotonicInstant.init(seconds:)) }
+    var nextSummaryDue: MonotonicInstant? { requestLog.nextSummaryDue }
 
     /// The summaries due by `now`.
     mutating func tick(now: MonotonicInstant) -> [SupervisorAction] {
         guard let due = nextSummaryDue, now >= due else { return [] }
-        return requestLog.flush(now: now.seconds).map { .log(.warning, $0, worker: nil) }
+        return requestLog.flush(now: now).map { .log(.warning, $0, worker: nil) }
     }
 
     // MARK: - Inputs
@@ -286,7 +286,7 @@ struct NotifyDispatcher: Sendable {
     /// A warning about a request, aggregated by `kind` (never made of the
     /// request's own words) so that a flood of them stays a few lines.
     private mutating func warnAboutRequest(kind: String, _ message: String, senderPID: Int32, now: MonotonicInstant) {
-        for line in requestLog.record(kind: kind, message: message, sender: senderPID, now: now.seconds) {
+        for line in requestLog.record(kind: kind, message: message, sender: senderPID, now: now) {
             actions.append(.log(.warning, line, worker: nil))
         }
     }

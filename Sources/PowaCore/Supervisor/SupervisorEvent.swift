@@ -46,6 +46,9 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// A message for a worker could not be queued on its stdin: its
     /// process is gone, its stdin is closed, or it does not read it.
     case workerInputDropped(pid: Int32, message: String, WorkerInputDrop)
+    /// The worker launcher ended (reaped); workers it started go on, and
+    /// new ones are started without it until it is restarted.
+    case launcherExited(pid: Int32, WorkerTermination)
     /// A worker process ended (reaped with `waitpid`).
     case workerExited(pid: Int32, WorkerTermination)
 

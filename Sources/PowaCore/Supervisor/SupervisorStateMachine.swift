@@ -123,6 +123,7 @@ public struct SupervisorStateMachine: Sendable {
                 worker: fleet.name(ofProcess: pid))
         case .workerInputDropped(let pid, let message, let drop): workerInputDropped(pid: pid, message: message, drop)
         case .workerExited(let pid, let termination): actions += fleet.exited(pid: pid, termination, now: now)
+        case .launcherExited(let pid, let termination): launcherExited(pid: pid, termination)
         case .workerChecked(let pid, let sample): actions += fleet.checked(pid: pid, sample, now: now)
         case .loopStalled(let stall):
             log(
@@ -300,6 +301,21 @@ public struct SupervisorStateMachine: Sendable {
         case .processGone: log(.debug, "not sending \(message) to process \(pid): it is gone")
         case .inputClosed: log(.debug, "not sending \(message): the worker's stdin is closed", worker: name)
         case .overflow: log(.warning, "dropped \(message): the worker is not reading its stdin", worker: name)
+        }
+    }
+
+    /// While the collector stops, the launcher's end is expected (systemd
+    /// signals the whole control group) and is no news.
+    private mutating func launcherExited(pid: Int32, _ termination: WorkerTermination) {
+        switch phase {
+        case .shuttingDown, .finished:
+            log(.debug, "the worker launcher (pid \(pid)) ended (\(termination))")
+        case .notStarted, .starting, .running, .reloading:
+            log(
+                .warning,
+                "the worker launcher (pid \(pid)) ended (\(termination)); running workers go on, "
+                    + "new ones are started with posix_spawn until it is restarted; if something killed it, "
+                    + "see the kernel log (dmesg) for the OOM killer")
         }
     }
 

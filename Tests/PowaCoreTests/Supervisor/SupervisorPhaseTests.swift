@@ -129,6 +129,18 @@ import Testing
                 == ["not sending stop to process 4: it is gone"])
     }
 
+    @Test func theLaunchersEndIsNewsOnlyWhileCollecting() {
+        var harness = SupervisorHarness()
+        harness.startRunning([.sample(1)])
+        let running = harness.send(.launcherExited(pid: 50, .killedBySignal(9)))
+        #expect(
+            running.logs(.warning).first?.hasPrefix("the worker launcher (pid 50) ended (killed by signal 9)") == true)
+        _ = harness.send(.signalReceived(.terminate))
+        let stopping = harness.send(.launcherExited(pid: 51, .killedBySignal(15)))
+        #expect(stopping.logs(.warning).isEmpty)
+        #expect(stopping.logs(.debug) == ["the worker launcher (pid 51) ended (killed by signal 15)"])
+    }
+
     @Test func nothingHappensAfterTheExit() {
         var harness = SupervisorHarness()
         _ = harness.send(
