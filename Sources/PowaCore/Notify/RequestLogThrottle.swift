@@ -102,8 +102,9 @@ public struct RequestLogThrottle: Equatable, Sendable {
         let otherCount = others.reduce(0) { $0 + $1.value } + window.fromOtherSenders
         if otherCount > 0 {
             let senders = others.count + (window.fromOtherSenders > 0 ? 1 : 0)
-            parts.append("\(window.fromOtherSenders > 0 ? "\(senders)+" : "\(senders)") other "
-                + "sender\(senders == 1 && window.fromOtherSenders == 0 ? "" : "s"): \(otherCount)")
+            parts.append(
+                "\(window.fromOtherSenders > 0 ? "\(senders)+" : "\(senders)") other "
+                    + "sender\(senders == 1 && window.fromOtherSenders == 0 ? "" : "s"): \(otherCount)")
         }
         let seconds = Int((now - window.openedAt).inSeconds.rounded())
         return "\(kind): \(window.suppressed) more in the last \(seconds) s (\(parts.joined(separator: ", ")))"
