@@ -226,13 +226,6 @@ final class Supervisor {
         for message in serviceNotifications.summary(line) { serviceManager.send(message) }
     }
 
-    /// Stop and reload requests first, child exits last: when systemd stops
-    /// the whole control group, the launcher's and workers' deaths by the
-    /// same SIGTERM must be seen as part of the shutdown, not as failures.
-    static func handlingOrder(_ signals: [Int32]) -> [Int32] {
-        signals.filter { $0 != SIGCHLD } + (signals.contains(SIGCHLD) ? [SIGCHLD] : [])
-    }
-
     /// Keeps the poller on the current repository connection's socket. A
     /// new connection may get the old one's descriptor number, so the
     /// session, not the number, tells whether it changed (closing the old
@@ -249,14 +242,22 @@ final class Supervisor {
     }
 
     private func handleSignals() {
-        for signal in Self.handlingOrder(SignalPipe.drain()) {
+        for signal in ReceivedSignal.handlingOrder(SignalPipe.drain().compactMap(Self.received)) {
             switch signal {
-            case SIGCHLD: reapWorkers()
-            case SIGHUP: feed(.signalReceived(.hangup))
-            case SIGTERM: feed(.signalReceived(.terminate))
-            case SIGINT: feed(.signalReceived(.interrupt))
-            default: break
+            case .childExited: reapWorkers()
+            case .supervisor(let signal): feed(.signalReceived(signal))
             }
+        }
+    }
+
+    /// The signals the supervisor installed handlers for, by number.
+    static func received(_ number: Int32) -> ReceivedSignal? {
+        switch number {
+        case SIGCHLD: .childExited
+        case SIGHUP: .supervisor(.hangup)
+        case SIGTERM: .supervisor(.terminate)
+        case SIGINT: .supervisor(.interrupt)
+        default: nil
         }
     }
 
