@@ -50,13 +50,20 @@ public struct SupervisorStateMachine: Sendable {
     /// When the next `tick` is due, or nil when nothing is waiting on time:
     /// the earliest of the parts' own deadlines.
     public var nextDeadline: MonotonicInstant? {
-        var deadlines = [fleet.nextDeadline, dispatcher.nextSummaryDue]
+        var phaseDeadline: MonotonicInstant?
         switch phase {
-        case .running, .reloading: deadlines.append(repository.reconnectAt)
-        case .shuttingDown(let shutdown): deadlines.append(shutdown.killAt)
+        case .running, .reloading: phaseDeadline = repository.reconnectAt
+        case .shuttingDown(let shutdown): phaseDeadline = shutdown.killAt
         case .notStarted, .starting, .finished: break
         }
-        return deadlines.compactMap { $0 }.min()
+        // Read at every wake-up: compared in place, nothing allocated.
+        return Self.earliest(Self.earliest(fleet.nextDeadline, dispatcher.nextSummaryDue), phaseDeadline)
+    }
+
+    private static func earliest(_ a: MonotonicInstant?, _ b: MonotonicInstant?) -> MonotonicInstant? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
     }
 
     /// The status string of every worker, by server id, as `WORKERS_STATUS`
