@@ -1,12 +1,12 @@
 import Glibc
 import PostgresClient
+import ProcessSupport
 
 /// Runs a closure once on a new thread after a delay: the tests' way to
 /// act on a connection while the test's own thread is blocked in it.
-public final class DelayedAction: @unchecked Sendable {
+public struct DelayedAction: Sendable {
     private let milliseconds: Int
     private let action: @Sendable () -> Void
-    private var thread = pthread_t()
 
     public init(milliseconds: Int, action: @escaping @Sendable () -> Void) {
         self.milliseconds = milliseconds
@@ -14,14 +14,16 @@ public final class DelayedAction: @unchecked Sendable {
     }
 
     public func start() {
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { context in
-            let me = Unmanaged<DelayedAction>.fromOpaque(context!).takeRetainedValue()
-            usleep(UInt32(me.milliseconds * 1000))
-            me.action()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(thread)
+        let milliseconds = milliseconds
+        let action = action
+        do {
+            try DetachedThread.start {
+                usleep(UInt32(milliseconds * 1000))
+                action()
+            }
+        } catch {
+            fatalError("Cannot start a test thread: \(error)")
+        }
     }
 }
 
