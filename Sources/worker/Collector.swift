@@ -23,9 +23,6 @@ final class Collector {
     /// by its predecessor just before a restart): run it once allowed
     /// rather than drop a request powa-web was told would happen.
     var deferredForcedSnapshot: Double?
-    /// What the snapshot in progress streamed so far; counted in the
-    /// status only once the snapshot commits.
-    var copiedInSnapshot = CopiedVolume()
 
     init(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger) {
         self.config = config

@@ -160,8 +160,10 @@ final class CollectorMailbox: Sendable {
     /// A new snapshot starts with a clean slate.
     func beginSnapshot() { state.withLock { $0.snapshotAborted = false } }
 
-    /// Whether the running snapshot must stop and roll back.
-    var shouldAbortSnapshot: Bool { state.withLock { $0.stopRequested || $0.snapshotAborted } }
+    /// Why the running snapshot must stop and roll back, if it must.
+    var interruption: SnapshotInterruption? {
+        state.withLock { $0.stopRequested ? .stopping : $0.snapshotAborted ? .overBudget : nil }
+    }
 
     /// Last resort for a server that answers nothing, not even a cancel
     /// request: shutting the sockets down makes the blocked libpq call
