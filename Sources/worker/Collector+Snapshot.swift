@@ -49,6 +49,7 @@ extension Collector {
         var run = SnapshotRun(SnapshotRun.Context(
             srvid: config.srvid, serverName: config.name,
             repositoryApplicationName: ApplicationName.repository(worker: config.name),
+            repositoryExtensions: repository.extensions,
             remoteServerVersionNum: remote.connection.serverVersion, catalogRefresh: start.catalogRefresh,
             budgetSeconds: SnapshotBudget.seconds(for: config),
             quoteIdentifier: repository.quoteIdentifier, quoteLiteral: remote.quoteLiteral))
@@ -62,8 +63,8 @@ extension Collector {
             }
             let event: SnapshotRunEvent
             switch step.command {
-            case .readExtensions:
-                event = readExtensions(sessions)
+            case .readRemoteExtensions:
+                event = readRemoteExtensions(sessions)
             case .execute(let sql, let side):
                 event = Self.execute(sql, on: sessions.session(side))
             case .copy(let copy):
@@ -87,10 +88,10 @@ extension Collector {
         }
     }
 
-    private func readExtensions(_ sessions: SnapshotSessions) -> SnapshotRunEvent {
+    private func readRemoteExtensions(_ sessions: SnapshotSessions) -> SnapshotRunEvent {
         do throws(PostgresError) {
             try sessions.remote.refreshExtensions()
-            return .extensionsRead(repository: sessions.repository.extensions, remote: sessions.remote.extensions)
+            return .remoteExtensionsRead(sessions.remote.extensions)
         } catch {
             return .failed(StatementFailure(error))
         }

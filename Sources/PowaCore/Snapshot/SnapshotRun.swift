@@ -39,6 +39,8 @@ public struct SnapshotRun {
         /// The repository session's `application_name`, which
         /// `powa_take_snapshot` changes as it goes.
         public var repositoryApplicationName: String
+        /// The repository's extensions, read when its session opened.
+        public var repositoryExtensions: InstalledExtensions
         /// The remote's `server_version_num`.
         public var remoteServerVersionNum: Int
         /// The forced catalog refresh this snapshot takes, if any.
@@ -51,13 +53,15 @@ public struct SnapshotRun {
         public var quoteLiteral: (String) -> String
 
         public init(
-            srvid: Int, serverName: String, repositoryApplicationName: String, remoteServerVersionNum: Int,
+            srvid: Int, serverName: String, repositoryApplicationName: String,
+            repositoryExtensions: InstalledExtensions, remoteServerVersionNum: Int,
             catalogRefresh: CatalogRefreshRequest?, budgetSeconds: Double,
             quoteIdentifier: @escaping (String) -> String, quoteLiteral: @escaping (String) -> String
         ) {
             self.srvid = srvid
             self.serverName = serverName
             self.repositoryApplicationName = repositoryApplicationName
+            self.repositoryExtensions = repositoryExtensions
             self.remoteServerVersionNum = remoteServerVersionNum
             self.catalogRefresh = catalogRefresh
             self.budgetSeconds = budgetSeconds
@@ -144,11 +148,11 @@ public struct SnapshotRun {
         self.context = context
     }
 
-    /// The first step: re-read the remote's extensions.
+    /// The first step: read the remote's extensions again.
     public mutating func start() -> SnapshotRunStep {
         guard case .created = state else { preconditionFailure("SnapshotRun.start called twice") }
         state = .readingExtensions
-        return emit(.readExtensions)
+        return emit(.readRemoteExtensions)
     }
 
     /// The next step, given the answer to the last command.
@@ -190,8 +194,8 @@ public struct SnapshotRun {
 
         case .readingExtensions:
             switch event {
-            case .extensionsRead(let repository, let remote):
-                return checkVersions(repository: repository, remote: remote)
+            case .remoteExtensionsRead(let remote):
+                return checkVersions(repository: context.repositoryExtensions, remote: remote)
             case .failed(let failure):
                 throw .failed(failure)
             default:
@@ -308,8 +312,7 @@ public struct SnapshotRun {
             let message = "\(error)"
             log(.error, message)
             state = .recordingIncompatibility(message)
-            let fallback = Self.statements(for: repository, version: nil, quoteIdentifier: context.quoteIdentifier)
-            return emit(.execute(.parameterized(fallback.replaceErrors(srvid: context.srvid, errors: [message])), on: .repository))
+            return emit(.execute(.parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: [message])), on: .repository))
         }
         sql = Self.statements(for: repository, version: version, quoteIdentifier: context.quoteIdentifier)
         remoteSchemas = remote.schemas
@@ -333,6 +336,12 @@ public struct SnapshotRun {
     private var statements: RepositorySQL {
         guard let sql else { preconditionFailure("SnapshotRun: statements used before the version check") }
         return sql
+    }
+
+    /// Statements that record errors, also before (or without) a valid
+    /// version.
+    private var errorStatements: RepositorySQL {
+        sql ?? Self.statements(for: context.repositoryExtensions, version: nil, quoteIdentifier: context.quoteIdentifier)
     }
 
     // MARK: Datasources and databases
@@ -609,7 +618,7 @@ public struct SnapshotRun {
             }
             state = .recordingAbort(message, followUps: followUps)
             return emit(.execute(
-                .parameterized(statements.replaceErrors(srvid: context.srvid, errors: errors + [message])),
+                .parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: errors + [message])),
                 on: .repository))
         }
     }

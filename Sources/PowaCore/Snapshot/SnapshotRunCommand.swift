@@ -31,9 +31,9 @@ public struct SnapshotCopy: Equatable, Sendable {
 /// What the worker does next for the snapshot in progress. Every command
 /// but `finish` is answered with exactly one `SnapshotRunEvent`.
 public enum SnapshotRunCommand: Equatable, Sendable {
-    /// Read the remote's installed extensions again; answer
-    /// `.extensionsRead` with both sides' or `.failed`.
-    case readExtensions
+    /// Read the remote's installed extensions again (the remote connection
+    /// lives long); answer `.remoteExtensionsRead` or `.failed`.
+    case readRemoteExtensions
     /// Run `sql`; answer `.succeeded` with the rows or `.failed`.
     case execute(SnapshotSQL, on: SnapshotSide)
     /// Stream one copy; answer `.copied` or `.copyFailed`.

@@ -1,7 +1,7 @@
 /// The answer to a `SnapshotRunCommand`.
 public enum SnapshotRunEvent: Equatable, Sendable {
-    /// Answer to `.readExtensions`.
-    case extensionsRead(repository: InstalledExtensions, remote: InstalledExtensions)
+    /// Answer to `.readRemoteExtensions`.
+    case remoteExtensionsRead(InstalledExtensions)
     /// The statement ran (or the database connection opened); its rows in
     /// text format.
     case succeeded(rows: [[String?]])
