@@ -23,34 +23,4 @@ extension PostgresConnection {
         defer { PQfreemem(escaped) }
         return String(cString: escaped)
     }
-
-    /// `SAVEPOINT name`.
-    public func savepoint(_ name: String) throws(PostgresError) {
-        try executeSimple("SAVEPOINT \(try escapeIdentifier(name))")
-    }
-
-    /// `RELEASE SAVEPOINT name`.
-    public func releaseSavepoint(_ name: String) throws(PostgresError) {
-        try executeSimple("RELEASE SAVEPOINT \(try escapeIdentifier(name))")
-    }
-
-    /// `ROLLBACK TO SAVEPOINT name`.
-    public func rollbackToSavepoint(_ name: String) throws(PostgresError) {
-        try executeSimple("ROLLBACK TO SAVEPOINT \(try escapeIdentifier(name))")
-    }
-
-    /// Runs `body` inside a savepoint: released when it succeeds, rolled back
-    /// to when it throws a statement error (then rethrown). A broken
-    /// connection is rethrown as is: there is nothing left to roll back.
-    public func withSavepoint<T>(_ name: String, _ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
-        try savepoint(name)
-        do {
-            let value = try body()
-            try releaseSavepoint(name)
-            return value
-        } catch {
-            if !error.isConnectionBroken { try rollbackToSavepoint(name) }
-            throw error
-        }
-    }
 }

@@ -14,8 +14,6 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
         /// The statement returned something other than what the caller expected
         /// (for instance rows where a COPY was expected).
         case unexpectedResult
-        /// A value could not be decoded to the asked Swift type.
-        case decodingFailed
         /// libpq refused the call itself (out of memory, bad argument).
         case clientError
     }

@@ -42,7 +42,8 @@ public struct QueryResult: Sendable {
     /// The first row, when there is one.
     public var first: Row? { rows.first }
 
-    /// One row: values by position or by column name, as text or decoded.
+    /// One row: values by position or by column name, in PostgreSQL's text
+    /// format (PowaCore's row types read them; `TextRow`).
     public struct Row: Sendable {
         public let values: [String?]
         let columnIndex: [String: Int]
@@ -52,23 +53,6 @@ public struct QueryResult: Sendable {
         public subscript(name: String) -> String? {
             guard let position = columnIndex[name] else { return nil }
             return values[position]
-        }
-
-        /// The value at `position` decoded as `T`; nil for SQL NULL.
-        public func decode<T: PostgresDecodable>(_ type: T.Type, at position: Int) throws(PostgresError) -> T? {
-            guard position < values.count else {
-                throw PostgresError(kind: .decodingFailed, message: "no column at position \(position)")
-            }
-            guard let text = values[position] else { return nil }
-            return try T.decode(postgresText: text)
-        }
-
-        /// The value of column `name` decoded as `T`; nil for SQL NULL.
-        public func decode<T: PostgresDecodable>(_ type: T.Type, _ name: String) throws(PostgresError) -> T? {
-            guard let position = columnIndex[name] else {
-                throw PostgresError(kind: .decodingFailed, message: "no column named \"\(name)\"")
-            }
-            return try decode(type, at: position)
         }
     }
 }

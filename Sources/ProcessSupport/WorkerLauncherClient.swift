@@ -1,9 +1,9 @@
 import CSystemShims
 import Glibc
-import PowaCore
 
-/// The supervisor's end of the worker launcher: a `powa-collector-worker
-/// --launcher` process that forks workers on request.
+/// The supervisor's end of the worker launcher: a process of the worker
+/// executable, started with `LauncherProtocol.commandLine`, that forks
+/// workers on request.
 ///
 /// Why: a worker started with exec relocates libpq's dependencies
 /// (OpenSSL, GnuTLS, Kerberos…) and the Swift runtime on its own, about
@@ -35,8 +35,11 @@ public final class WorkerLauncherClient {
     /// worker, measured). Workers are forked, never exec'd, from it.
     static let bindNow = "LD_BIND_NOW=1"
 
-    /// Starts the launcher from `executable` (the worker executable).
-    public static func start(executable: String, supervisorPID: pid_t) throws(SystemError) -> WorkerLauncherClient {
+    /// Starts the launcher from `executable` (the worker executable), its
+    /// argv[0] being `programName`.
+    public static func start(
+        executable: String, programName: String, supervisorPID: pid_t
+    ) throws(SystemError) -> WorkerLauncherClient {
         var pair: [Int32] = [-1, -1]
         let type = Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         guard socketpair(AF_UNIX, type, 0, &pair) == 0 else { throw .last("socketpair") }
@@ -44,7 +47,7 @@ public final class WorkerLauncherClient {
         do {
             pid = try PosixSpawn.spawn(
                 executable: executable,
-                arguments: ["powa-collector-worker", "--parent-pid", String(supervisorPID), LauncherReply.launcherFlag],
+                arguments: LauncherProtocol.commandLine(programName: programName, supervisorPID: supervisorPID),
                 extraEnvironment: [Self.bindNow]
             ) { actions in
                 posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
@@ -67,9 +70,9 @@ public final class WorkerLauncherClient {
         let pipes = try WorkerPipes.make()
         // The launcher holds its own copies of the child ends once sent.
         defer { pipes.closeChildEnds() }
-        let reply: LauncherReply
+        let reply: LauncherProtocol.Reply
         do {
-            try DescriptorPassing.send(socket, LauncherReply.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
+            try DescriptorPassing.send(socket, LauncherProtocol.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
             reply = try awaitReply(timeoutMilliseconds: timeoutMilliseconds)
         } catch {
             pipes.closeParentEnds()
@@ -84,7 +87,7 @@ public final class WorkerLauncherClient {
         }
     }
 
-    private func awaitReply(timeoutMilliseconds: Int32) throws(SystemError) -> LauncherReply {
+    private func awaitReply(timeoutMilliseconds: Int32) throws(SystemError) -> LauncherProtocol.Reply {
         var entry = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
         let deadline = SystemClock.now() + Double(timeoutMilliseconds) / 1000
         while true {
@@ -97,7 +100,7 @@ public final class WorkerLauncherClient {
         case .endOfFile:
             throw SystemError(call: "worker launcher", errno: EPIPE)
         case .message(let bytes, _):
-            guard let reply = LauncherReply.decode(bytes) else {
+            guard let reply = LauncherProtocol.Reply.decode(bytes) else {
                 throw SystemError(call: "worker launcher reply", errno: EPROTO)
             }
             return reply

@@ -1,33 +1,39 @@
 import PostgresClient
 import PowaCore
+import PowaPostgres
 
 /// The supervisor's own connection to the repository: it LISTENs on
 /// `powa_collector`, reads `powa_servers`, checks who sends requests and
 /// answers them. Workers have connections of their own, so they keep
 /// collecting while this one is down.
+///
+/// The statements here are the supervisor's alone (its `check` and
+/// `status` subcommands included), so they live in the supervisor; the
+/// session under them is opened as the workers' are.
 final class RepositorySession {
     static let channel = "powa_collector"
     /// A statement of the supervisor that runs longer than this means the
     /// repository is stuck; better to give up (and reconnect) than to stop
     /// answering and supervising. Its statements take milliseconds.
-    static let statementTimeoutMilliseconds = 10_000
-    static let connectTimeoutSeconds = 10
+    static let statementTimeoutSeconds = 10.0
 
-    let connection: PostgresConnection
+    let session: PowaSession
     let powaVersion: PowaVersion
     /// The powa extension's schema, quoted.
     let powaSchema: String
-    /// The same, raw, for use as a value.
-    let powaSchemaName: String
 
-    private init(connection: PostgresConnection, powaVersion: PowaVersion, powaSchema: String, powaSchemaName: String) {
-        self.connection = connection
+    private init(session: PowaSession, powaVersion: PowaVersion, powaSchema: String) {
+        self.session = session
         self.powaVersion = powaVersion
         self.powaSchema = powaSchema
-        self.powaSchemaName = powaSchemaName
     }
 
-    deinit { connection.close() }
+    deinit { session.close() }
+
+    var connection: PostgresConnection { session.connection }
+
+    /// The powa extension's schema, raw, for use as a value.
+    var powaSchemaName: String { session.powaSchemaName }
 
     /// The socket to poll for notifications.
     var socket: Int32 { connection.socket }
@@ -36,59 +42,33 @@ final class RepositorySession {
     /// in libpq's buffer (see `PostgresConnection.mayHoldBufferedNotifications`).
     var mayHoldBufferedNotifications: Bool { connection.mayHoldBufferedNotifications }
 
-    /// Connects as the reference does (application name, a 2 s lock_timeout
-    /// when the server has none), requires powa 4 or later, secures the
-    /// search_path on PoWA 5 and listens on `powa_collector`.
+    /// Opens a PoWA session as every collector connection is (`PowaSession`),
+    /// requires powa 4 or later on the repository, and listens on
+    /// `powa_collector`.
     static func open(dsn: String) throws(RepositorySessionError) -> RepositorySession {
-        // Keepalives notice a silently dead link (the user's own settings
-        // win); payloads are read and sent as UTF-8 whatever the locale.
-        let parameters = ConnectionParameters.conninfo(dsn)
-            .defaulting("keepalives_idle", "30").defaulting("keepalives_interval", "10")
-            .defaulting("keepalives_count", "3").setting("client_encoding", "UTF8")
-        let connection: PostgresConnection
+        let session: PowaSession
         do {
-            connection = try PostgresConnection.connect(
-                parameters, applicationName: ApplicationName.main(version: CollectorVersion.current),
-                connectTimeout: connectTimeoutSeconds)
+            session = try PowaSession.open(
+                .conninfo(dsn), applicationName: ApplicationName.main(version: CollectorVersion.current),
+                statementTimeout: statementTimeoutSeconds)
         } catch {
             throw .postgres(error)
         }
-        do {
-            return try prepare(connection)
+        do throws(RepositorySessionError) {
+            let version: PowaVersion
+            do {
+                version = try session.validatedPowaVersion(on: .repository)
+            } catch {
+                throw .version(error)
+            }
+            return try postgres { () throws(PostgresError) in
+                let schema = try session.connection.escapeIdentifier(session.powaSchemaName)
+                try session.connection.listen(channel)
+                return RepositorySession(session: session, powaVersion: version, powaSchema: schema)
+            }
         } catch {
-            connection.close()
+            session.close()
             throw error
-        }
-    }
-
-    private static func prepare(_ connection: PostgresConnection) throws(RepositorySessionError) -> RepositorySession {
-        let rows = try postgres { () throws(PostgresError) in
-            try connection.execute(SessionSQL.installedExtensions).rows.map(\.values)
-        }
-        let extensions: InstalledExtensions
-        let version: PowaVersion
-        do {
-            extensions = try InstalledExtensions(rows: rows)
-        } catch {
-            throw .unexpectedRows(error)
-        }
-        do {
-            version = try PowaVersion.validated(extversion: extensions.powaVersionText, on: .repository)
-        } catch {
-            throw .version(error)
-        }
-        return try postgres { () throws(PostgresError) in
-            let schemaName = extensions.schemas["powa"] ?? "public"
-            let schema = try connection.escapeIdentifier(schemaName)
-            if version.needsLoad { try connection.executeSimple(SessionSQL.loadPowa) }
-            if version.usesSecureSearchPath { try connection.executeSimple(SessionSQL.secureSearchPath) }
-            try connection.executeSimple(SessionSQL.defaultLockTimeout)
-            try connection.execute(
-                "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
-                [String(statementTimeoutMilliseconds)])
-            try connection.listen(channel)
-            return RepositorySession(
-                connection: connection, powaVersion: version, powaSchema: schema, powaSchemaName: schemaName)
         }
     }
 
@@ -151,7 +131,7 @@ final class RepositorySession {
         try connection.notify(channel, payload: payload)
     }
 
-    func close() { connection.close() }
+    func close() { session.close() }
 
     /// Runs `body`, wrapping its error for the typed-throws signature.
     private static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {

@@ -1,3 +1,4 @@
+import CollectorLogging
 import Logging
 import PowaCore
 import ProcessSupport

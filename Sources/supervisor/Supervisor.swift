@@ -1,4 +1,5 @@
 import Glibc
+import CollectorLogging
 import Logging
 import PostgresClient
 import PowaCore

@@ -14,6 +14,8 @@ import ProcessSupport
 final class WorkerSpawner {
     static let relaunchInterval = 30.0
     static let disablingVariable = "POWA_COLLECTOR_NO_LAUNCHER"
+    /// argv[0] of every worker and of the launcher, as `ps` shows them.
+    static let workerProgramName = "powa-collector-worker"
 
     private let executable: String
     private let logger: Logger
@@ -50,7 +52,8 @@ final class WorkerSpawner {
             }
         }
         return try ChildProcess.spawn(
-            executable: executable, arguments: ["powa-collector-worker", "--parent-pid", String(getpid())])
+            executable: executable,
+            arguments: [Self.workerProgramName, LauncherProtocol.parentPIDOption, String(getpid())])
     }
 
     /// A child that was not a worker was reaped: the launcher, or nothing
@@ -87,7 +90,8 @@ final class WorkerSpawner {
         if let lastLaunchAt, now - lastLaunchAt < Self.relaunchInterval { return nil }
         lastLaunchAt = now
         do {
-            let started = try WorkerLauncherClient.start(executable: executable, supervisorPID: getpid())
+            let started = try WorkerLauncherClient.start(
+                executable: executable, programName: Self.workerProgramName, supervisorPID: getpid())
             logger.debug("started the worker launcher (pid \(started.pid))")
             launcher = started
             return started

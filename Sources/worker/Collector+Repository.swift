@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// Repository work outside of a snapshot: reading the last snapshot time,

@@ -1,5 +1,6 @@
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// One snapshot: every datasource streamed from the remote into the

@@ -1,6 +1,8 @@
+import CollectorLogging
 import Logging
 import PostgresClient
 import PowaCore
+import PowaPostgres
 import ProcessSupport
 
 /// One server's collection loop: keeps the remote connection, follows the
@@ -114,7 +116,7 @@ final class Collector {
             logger.debug("Forced snapshot queued")
         } catch {
             if case .tooSoon(let elapsed) = error {
-                let wait = SnapshotSchedule.minimumForceInterval - elapsed
+                let wait = ForcedSnapshotRule.minimumInterval - elapsed
                 deferredForcedSnapshot = SystemClock.now() + wait
                 logger.info("Forced snapshot deferred by \(Int(wait.rounded(.up))) s: \(error)")
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectorLogging
 import PowaCore
 import ProcessSupport
 
@@ -27,7 +28,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the start line.")
     var startTimeout: Double = Self.defaultStartTimeout
 
-    @Flag(name: .customLong(String(LauncherReply.launcherFlag.dropFirst(2))),
+    @Flag(name: .customLong(String(LauncherProtocol.launcherFlag.dropFirst(2))),
           help: "Fork workers on the supervisor's requests (stdin is its socket) instead of collecting.")
     var launcher = false
 
@@ -37,8 +38,7 @@ struct WorkerCommand: ParsableCommand {
     /// by writing near them, copy. Anything else is parsed as usual.
     static func main() {
         let arguments = CommandLine.arguments
-        if arguments.count == 4, arguments[1] == "--parent-pid", let parentPid = Int32(arguments[2]),
-           arguments[3] == LauncherReply.launcherFlag {
+        if let parentPid = LauncherProtocol.launcherParentPID(in: arguments) {
             WorkerMemory.useOneArena()
             StderrLogHandler.bootstrap(threadName: "-", debug: false)
             // Returns only in a forked worker, its pipes in place.

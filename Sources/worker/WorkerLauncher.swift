@@ -38,8 +38,8 @@ enum WorkerLauncher {
                 exit(1)
             }
             guard case .message(let bytes, let descriptors) = received else { exit(0) }
-            let reply: LauncherReply
-            if bytes == LauncherReply.startRequest, descriptors.count == 2 {
+            let reply: LauncherProtocol.Reply
+            if bytes == LauncherProtocol.startRequest, descriptors.count == 2 {
                 switch forkWorker(stdin: descriptors[0], stdout: descriptors[1]) {
                 case .inWorker: return
                 case .inLauncher(let outcome): reply = outcome
@@ -59,7 +59,7 @@ enum WorkerLauncher {
 
     private enum ForkOutcome {
         case inWorker
-        case inLauncher(LauncherReply)
+        case inLauncher(LauncherProtocol.Reply)
     }
 
     private static func forkWorker(stdin: Int32, stdout: Int32) -> ForkOutcome {
@@ -117,7 +117,7 @@ enum WorkerLauncher {
     private static func hideLauncherFlag() {
         for index in 0..<Int(CommandLine.argc) {
             guard let argument = CommandLine.unsafeArgv[index],
-                  String(cString: argument) == LauncherReply.launcherFlag
+                  String(cString: argument) == LauncherProtocol.launcherFlag
             else { continue }
             memset(argument, 0, strlen(argument))
         }

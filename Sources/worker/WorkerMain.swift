@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import CollectorLogging
 import Logging
 import PowaCore
 import ProcessSupport

@@ -105,7 +105,7 @@ struct WorkerFailureTests {
             backend = try admin.execute(
                 "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
                 ["%\(slow.querySource)%"]
-            ).first?.decode(Int.self, at: 0).map(Int32.init)
+            ).first?[0].flatMap { Int32($0) }
             if backend == nil { usleep(100_000) }
         }
         let frozen = try #require(backend)

@@ -69,7 +69,7 @@ public struct LibpqSecurityLoad {
             guard let probe = try? cluster.connect() else { return false }
             defer { probe.close() }
             let row = try? probe.execute("SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-            return (try? row?.first?.decode(String.self, at: 0)) == "true"
+            return row?.first?[0] == "true"
         }
     }
 }

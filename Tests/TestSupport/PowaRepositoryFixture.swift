@@ -81,7 +81,7 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
              TextArrayLiteral.encode(extensions)])
         let id = try admin.execute(
             "SELECT id FROM powa_servers WHERE hostname = $1 AND port = $2::integer", [host, String(port)])
-        return try id.first?.decode(Int.self, at: 0) ?? -1
+        return id.first?[0].flatMap { Int($0) } ?? -1
     }
 
     /// The remote cluster at 127.0.0.`address` (or another port).
@@ -137,7 +137,7 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
 
     /// A single integer result.
     public func count(_ sql: String, _ parameters: [String?] = []) throws -> Int {
-        try query(sql, parameters).first?.decode(Int.self, at: 0) ?? 0
+        try query(sql, parameters).first?[0].flatMap { Int($0) } ?? 0
     }
 
     /// `powa_snapshot_metas.errors` of a server, nil when NULL.
@@ -155,7 +155,7 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
             SELECT extract(epoch FROM (record).ts) FROM powa_stat_bgwriter_history_current
             WHERE srvid = $1 ORDER BY 1
             """, [String(srvid)]
-        ).rows.compactMap { try $0.decode(Double.self, at: 0) }
+        ).rows.compactMap { $0[0].flatMap { Double($0) } }
     }
 
     /// Rows left in the repository's `_tmp` tables for a server: must be

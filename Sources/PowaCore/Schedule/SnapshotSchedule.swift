@@ -25,7 +25,7 @@
 ///   counters and several in a row would only add load. The grid then
 ///   restarts from that late start.
 /// - **Forced snapshots** are refused while one runs, while one is already
-///   queued, and within `minimumForceInterval` seconds of the last start
+///   queued, and within `ForcedSnapshotRule.minimumInterval` seconds of the last start
 ///   (regular or forced). Unlike the reference collector, which restarts
 ///   the period from every snapshot, a forced snapshot leaves the regular
 ///   grid alone, except that it stands in for the next regular slot when that
@@ -39,9 +39,6 @@
 ///   next new period when that time has already passed, never later than
 ///   one new period from now.
 public struct SnapshotSchedule: Equatable, Sendable {
-    /// A forced snapshot closer than this to the last start is refused.
-    public static let minimumForceInterval: Double = 10
-
     enum Phase: Equatable, Sendable {
         case idle
         case running(start: Double)
@@ -137,10 +134,11 @@ public struct SnapshotSchedule: Equatable, Sendable {
     /// Asks for a snapshot as soon as possible. When it returns, the request
     /// is queued and the worker calls `poll(now:)`, which starts it.
     public mutating func requestForcedSnapshot(now: Double) throws(ForcedSnapshotRefusal) {
-        if phase != .idle { throw .snapshotInProgress }
-        if forcedSnapshotQueued { throw .alreadyQueued }
-        if let lastStart, now - lastStart < Self.minimumForceInterval {
-            throw .tooSoon(secondsSinceLastStart: now - lastStart)
+        if let refusal = ForcedSnapshotRule.refusal(
+            snapshotRunning: phase != .idle, forcedSnapshotQueued: forcedSnapshotQueued,
+            secondsSinceLastStart: lastStart.map { now - $0 })
+        {
+            throw refusal
         }
         forcedSnapshotQueued = true
     }

@@ -873,23 +873,20 @@ public struct SupervisorStateMachine: Sendable {
         }
     }
 
-    /// Applies the reference's rules: refused while a snapshot runs, while a
-    /// forced one is queued, and within `forcedSnapshotMinimumInterval` of
-    /// the last snapshot start.
+    /// Applies `ForcedSnapshotRule` to what the worker last said; a request
+    /// the worker has not acted on within `forcedSnapshotQueueTimeout` no
+    /// longer counts as queued.
     private mutating func forceSnapshot(srvid: Int, now: Double) -> (NotifyAnswerStatus, String) {
         guard var worker = workers[srvid] else { return (.error, "no worker for server id \(srvid)") }
         guard case .running(var running) = worker.process else {
             return (.error, "the worker of server id \(srvid) is not running (\(worker.statusText(now: now)))")
         }
-        if running.status?.snapshotRunning == true {
-            return (.error, "a snapshot is already running")
-        }
-        if let requestedAt = running.forcedSnapshotRequestedAt, now - requestedAt < timings.forcedSnapshotQueueTimeout {
-            return (.error, "a forced snapshot is already queued")
-        }
-        if let lastStart = worker.lastSnapshotSeenStartingAt, now - lastStart < timings.forcedSnapshotMinimumInterval {
-            return (.error, "the last snapshot started less than "
-                + "\(Self.seconds(timings.forcedSnapshotMinimumInterval)) ago")
+        let queued = running.forcedSnapshotRequestedAt.map { now - $0 < timings.forcedSnapshotQueueTimeout } ?? false
+        if let refusal = ForcedSnapshotRule.refusal(
+            snapshotRunning: running.status?.snapshotRunning == true, forcedSnapshotQueued: queued,
+            secondsSinceLastStart: worker.lastSnapshotSeenStartingAt.map { now - $0 })
+        {
+            return (.error, refusal.description)
         }
         running.forcedSnapshotRequestedAt = now
         worker.process = .running(running)

@@ -43,12 +43,10 @@ public struct SupervisorTimings: Equatable, Sendable {
     /// Reconnection delays double up to this: the repository is needed to
     /// answer powa-web, so it is retried more eagerly than a worker restart.
     public var repositoryReconnectMaximumDelay: Double = 30
-    /// `FORCE_SNAPSHOT` is refused this soon after a snapshot started (the
-    /// reference's rule).
-    public var forcedSnapshotMinimumInterval: Double = 10
     /// A forced snapshot the worker has not begun after this long is
     /// considered lost (the worker may have had no connection to take it),
-    /// so that it stops blocking new `FORCE_SNAPSHOT` requests.
+    /// so that it stops blocking new `FORCE_SNAPSHOT` requests. (The rule
+    /// itself, with its own interval, is `ForcedSnapshotRule`.)
     public var forcedSnapshotQueueTimeout: Double = 30
 
     public init() {}

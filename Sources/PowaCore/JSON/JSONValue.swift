@@ -1,10 +1,7 @@
 /// A parsed JSON document, as the configuration file holds it.
 ///
 /// The configuration file is read with our own small parser
-/// (`StrictJSONParser`) rather than `JSONDecoder`, because on Linux
-/// `JSONDecoder` neither says where a syntax error is nor rejects trailing
-/// commas or bad escapes, and the reference collector (Python's `json`)
-/// rejects both and names the line and column.
+/// (`StrictJSONParser`, which says why) rather than `JSONDecoder`.
 public indirect enum JSONValue: Equatable, Sendable {
     /// Members in file order; a key may repeat (the last one wins on lookup,
     /// as with Python's `json`).

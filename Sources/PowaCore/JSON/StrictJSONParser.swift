@@ -1,10 +1,22 @@
 /// A small strict JSON (RFC 8259) parser that reports the line and column of
 /// the first error.
 ///
-/// It exists for the configuration file only (see `JSONValue` for why not
-/// `JSONDecoder`). It accepts what Python's `json` accepts, except the
-/// non-standard `NaN` and `Infinity` literals that no configuration uses.
-/// Nesting is limited so that a hostile file cannot overflow the stack.
+/// It exists for the configuration file only, because the toolchain's
+/// decoder does not read it as the reference collector (Python's `json`)
+/// does. Checked with Swift 6.3.1 on Linux, `JSONDecoder` of both
+/// Foundation and FoundationEssentials (and `JSONSerialization`):
+/// - a syntax error says only "The given data was not valid JSON", with no
+///   line or column (`JSONSerialization` gives a character offset at best);
+///   Python names the line and column, and so do we;
+/// - trailing commas (`{"a": 1,}`, `[1, 2,]`) are accepted; Python rejects
+///   them;
+/// - a repeated key is accepted and the *first* value wins; Python keeps
+///   the last, and a file written for the reference must mean the same here;
+/// - bad escapes and raw control characters in strings are rejected by
+///   both, as here.
+/// It accepts what Python's `json` accepts, except the non-standard `NaN`
+/// and `Infinity` literals that no configuration uses. Nesting is limited
+/// so that a hostile file cannot overflow the stack.
 public struct StrictJSONParser {
     /// Deeper nesting is refused; a configuration needs two levels.
     public static let maximumDepth = 512
