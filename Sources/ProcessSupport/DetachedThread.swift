@@ -22,10 +22,12 @@ public enum DetachedThread {
         if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let created = pthread_create(&thread, &attributes, { context in
-            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, box.toOpaque())
+        let created = pthread_create(
+            &thread, &attributes,
+            { context in
+                Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+                return nil
+            }, box.toOpaque())
         guard created == 0 else {
             box.release()
             throw SystemError(call: "pthread_create", errno: created)

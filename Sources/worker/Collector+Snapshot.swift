@@ -47,13 +47,14 @@ extension Collector {
 
         var sessions = SnapshotSessions(remote: remote, repository: repository)
         defer { sessions.closeDatabase(mailbox) }
-        var run = SnapshotRun(SnapshotRun.Context(
-            srvid: config.srvid, serverName: config.name,
-            repositoryApplicationName: ApplicationName.repository(worker: config.name),
-            repositoryExtensions: repository.extensions,
-            remoteServerVersionNum: remote.connection.serverVersion, catalogRefresh: start.catalogRefresh,
-            budgetSeconds: SnapshotBudget.seconds(for: config),
-            quoteIdentifier: repository.quoteIdentifier, quoteLiteral: remote.quoteLiteral))
+        var run = SnapshotRun(
+            SnapshotRun.Context(
+                srvid: config.srvid, serverName: config.name,
+                repositoryApplicationName: ApplicationName.repository(worker: config.name),
+                repositoryExtensions: repository.extensions,
+                remoteServerVersionNum: remote.connection.serverVersion, catalogRefresh: start.catalogRefresh,
+                budgetSeconds: SnapshotBudget.seconds(for: config),
+                quoteIdentifier: repository.quoteIdentifier, quoteLiteral: remote.quoteLiteral))
         var step = run.start()
         while true {
             for effect in step.effects {
@@ -100,10 +101,11 @@ extension Collector {
 
     private static func execute(_ sql: SnapshotSQL, on session: PowaSession) -> SnapshotRunEvent {
         do throws(PostgresError) {
-            let result = switch sql {
-            case .simple(let text): try session.run(text)
-            case .parameterized(let statement): try session.run(statement)
-            }
+            let result =
+                switch sql {
+                case .simple(let text): try session.run(text)
+                case .parameterized(let statement): try session.run(statement)
+                }
             return .succeeded(rows: result.rows.map(\.values))
         } catch {
             return .failed(StatementFailure(error))
@@ -173,7 +175,9 @@ struct SnapshotSessions {
         case .remote: return remote
         case .repository: return repository
         case .database:
-            guard let database else { preconditionFailure("SnapshotRun used the database connection before opening one") }
+            guard let database else {
+                preconditionFailure("SnapshotRun used the database connection before opening one")
+            }
             return database.session
         }
     }

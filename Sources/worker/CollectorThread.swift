@@ -10,14 +10,17 @@ enum CollectorThread {
 
     /// Only Sendable values cross to the new thread; the `Collector` is built
     /// there and never leaves it.
-    static func start(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger) {
+    static func start(config: WorkerConfiguration, mailbox: CollectorMailbox, reporter: StatusReporter, logger: Logger)
+    {
         do {
             try DetachedThread.start(stackSize: stackSize) {
                 Collector(config: config, mailbox: mailbox, reporter: reporter, logger: logger).run()
                 mailbox.markFinished()
             }
         } catch {
-            logger.critical("Cannot start the collector thread (\(error)); check the limits on processes and threads (ulimit -u, systemd TasksMax)")
+            logger.critical(
+                "Cannot start the collector thread (\(error)); check the limits on processes and threads (ulimit -u, systemd TasksMax)"
+            )
             WorkerExit.now(1)
         }
     }

@@ -28,12 +28,12 @@ public struct DelayedAction: Sendable {
 }
 
 /// Cancels the statement running on a connection after a delay.
-public func CancelAfter(canceller: PostgresCanceller, milliseconds: Int) -> DelayedAction {
+public func cancelAfter(canceller: PostgresCanceller, milliseconds: Int) -> DelayedAction {
     DelayedAction(milliseconds: milliseconds) { canceller.cancelCurrentStatement() }
 }
 
 /// Terminates a backend from a separate superuser connection after a delay.
-public func TerminateAfter(cluster: TestCluster, database: String, pid: Int32, milliseconds: Int) -> DelayedAction {
+public func terminateAfter(cluster: TestCluster, database: String, pid: Int32, milliseconds: Int) -> DelayedAction {
     DelayedAction(milliseconds: milliseconds) {
         guard let admin = try? cluster.connect(database: database) else { return }
         _ = try? admin.execute("SELECT pg_terminate_backend($1)", [String(pid)])

@@ -217,14 +217,16 @@ public struct SnapshotRun {
             return emit(.execute(.parameterized(statements.globalDatasources(srvid: context.srvid)), on: .repository))
 
         case .listingDatasources:
-            let datasources: [DatasourceRow] = decode(try rows(event), as: "datasource") { row throws(RowDecodingError) in
+            let datasources: [DatasourceRow] = decode(try rows(event), as: "datasource") {
+                row throws(RowDecodingError) in
                 try DatasourceRow(row: row)
             }
             if datasources.isEmpty { log(.info, "No datasource configured for server \(context.srvid)") }
-            pendingDatasources = SnapshotPlan.datasourceSteps(
-                srvid: context.srvid, serverName: context.serverName, datasources: datasources,
-                remoteSchemas: remoteSchemas, repositorySchemas: repositorySchemas,
-                quoteIdentifier: context.quoteIdentifier)[...]
+            pendingDatasources =
+                SnapshotPlan.datasourceSteps(
+                    srvid: context.srvid, serverName: context.serverName, datasources: datasources,
+                    remoteSchemas: remoteSchemas, repositorySchemas: repositorySchemas,
+                    quoteIdentifier: context.quoteIdentifier)[...]
             return nextDatasource()
 
         case .copying(let phase):
@@ -285,7 +287,10 @@ public struct SnapshotRun {
         case .committingRemote:
             var followUps: [SnapshotFollowUp] = []
             if case .failed(let failure) = event {
-                log(.warning, "Could not commit on the remote server: \(failure) (its cleanups, such as pg_qualstats_reset(), did not happen: the next snapshot collects those rows again)")
+                log(
+                    .warning,
+                    "Could not commit on the remote server: \(failure) (its cleanups, such as pg_qualstats_reset(), did not happen: the next snapshot collects those rows again)"
+                )
                 followUps.append(.disconnectRemote)
             }
             for error in errors { log(.warning, error) }
@@ -296,13 +301,15 @@ public struct SnapshotRun {
             return endAborted(abort, remoteHealthy: remoteHealthy, repositoryHealthy: repositoryHealthy)
 
         case .recordingAbort(let message, let followUps):
-            return finish(.notCommitted(reason: message, countsAsFailure: interruption != .stopping), followUps: followUps)
+            return finish(
+                .notCommitted(reason: message, countsAsFailure: interruption != .stopping), followUps: followUps)
         }
     }
 
     // MARK: Versions
 
-    private mutating func checkVersions(repository: InstalledExtensions, remote: InstalledExtensions) -> SnapshotRunStep {
+    private mutating func checkVersions(repository: InstalledExtensions, remote: InstalledExtensions) -> SnapshotRunStep
+    {
         let version: PowaVersion
         do throws(PowaVersionError) {
             version = try PowaVersion.validated(extversion: repository.powaVersionText, on: .repository)
@@ -312,7 +319,10 @@ public struct SnapshotRun {
             let message = "\(error)"
             log(.error, message)
             state = .recordingIncompatibility(message)
-            return emit(.execute(.parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: [message])), on: .repository))
+            return emit(
+                .execute(
+                    .parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: [message])),
+                    on: .repository))
         }
         sql = Self.statements(for: repository, version: version, quoteIdentifier: context.quoteIdentifier)
         remoteSchemas = remote.schemas
@@ -341,7 +351,9 @@ public struct SnapshotRun {
     /// Statements that record errors, also before (or without) a valid
     /// version.
     private var errorStatements: RepositorySQL {
-        sql ?? Self.statements(for: context.repositoryExtensions, version: nil, quoteIdentifier: context.quoteIdentifier)
+        sql
+            ?? Self.statements(
+                for: context.repositoryExtensions, version: nil, quoteIdentifier: context.quoteIdentifier)
     }
 
     // MARK: Datasources and databases
@@ -363,9 +375,10 @@ public struct SnapshotRun {
     }
 
     private mutating func listCatalogs() -> SnapshotRunStep {
-        guard let statement = statements.catalogs(
-            srvid: context.srvid, serverVersionNum: context.remoteServerVersionNum,
-            forceRefresh: context.catalogRefresh != nil)
+        guard
+            let statement = statements.catalogs(
+                srvid: context.srvid, serverVersionNum: context.remoteServerVersionNum,
+                forceRefresh: context.catalogRefresh != nil)
         else { return planDatabases() }
         state = .listingCatalogs
         return emit(.execute(.parameterized(statement), on: .repository))
@@ -417,9 +430,11 @@ public struct SnapshotRun {
         log(.debug, "Working on \(step.name)")
         state = .copying(.streaming)
         // Each savepoint travels with its side's COPY: one round trip each.
-        return emit(.copy(SnapshotCopy(
-            name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
-            targetSQL: Savepoint.data.create + "; " + step.target)))
+        return emit(
+            .copy(
+                SnapshotCopy(
+                    name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
+                    targetSQL: Savepoint.data.create + "; " + step.target)))
     }
 
     private mutating func advanceCopy(_ phase: CopyPhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
@@ -515,7 +530,9 @@ public struct SnapshotRun {
         return emit(.execute(.simple(Savepoint.takeSnapshot.create), on: .repository))
     }
 
-    private mutating func advanceIntegration(_ phase: IntegratePhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
+    private mutating func advanceIntegration(_ phase: IntegratePhase, _ event: SnapshotRunEvent) throws(Abort)
+        -> SnapshotRunStep
+    {
         switch phase {
         case .creatingSavepoint:
             _ = try rows(event)
@@ -557,8 +574,9 @@ public struct SnapshotRun {
         case .creatingMetasSavepoint:
             _ = try rows(event)
             state = .integrating(.appendingErrors)
-            return emit(.execute(
-                .parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository))
+            return emit(
+                .execute(
+                    .parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository))
         case .appendingErrors:
             switch event {
             case .succeeded:
@@ -573,7 +591,10 @@ public struct SnapshotRun {
             }
         case .rollingBackMetas(let failure):
             _ = try rows(event)
-            log(.warning, "Could not report errors for server \(context.srvid): \(failure) (they are in this log only; check the repository's log)")
+            log(
+                .warning,
+                "Could not report errors for server \(context.srvid): \(failure) (they are in this log only; check the repository's log)"
+            )
             return commit()
         case .releasingMetas:
             _ = try rows(event)
@@ -584,8 +605,9 @@ public struct SnapshotRun {
     /// `powa_take_snapshot` renames the session as it goes.
     private mutating func setApplicationName() -> SnapshotRunStep {
         state = .integrating(.settingApplicationName)
-        return emit(.execute(
-            .parameterized(SessionSQL.setApplicationName(context.repositoryApplicationName)), on: .repository))
+        return emit(
+            .execute(
+                .parameterized(SessionSQL.setApplicationName(context.repositoryApplicationName)), on: .repository))
     }
 
     private mutating func commit() -> SnapshotRunStep {
@@ -601,7 +623,8 @@ public struct SnapshotRun {
             log(.info, "Snapshot cancelled: the worker is stopping; nothing of it was committed")
             return finish(.notCommitted(reason: nil, countsAsFailure: false))
         case .overBudget:
-            let message = "Snapshot cancelled after running past its \(Int(context.budgetSeconds)) s budget (snapshot_timeout)"
+            let message =
+                "Snapshot cancelled after running past its \(Int(context.budgetSeconds)) s budget (snapshot_timeout)"
             log(.error, message)
             // The connections may be in any state after a cancel: start afresh.
             return finish(
@@ -617,9 +640,10 @@ public struct SnapshotRun {
                     followUps: followUps + [.recordErrors(errors + [message], replace: true)])
             }
             state = .recordingAbort(message, followUps: followUps)
-            return emit(.execute(
-                .parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: errors + [message])),
-                on: .repository))
+            return emit(
+                .execute(
+                    .parameterized(errorStatements.replaceErrors(srvid: context.srvid, errors: errors + [message])),
+                    on: .repository))
         }
     }
 

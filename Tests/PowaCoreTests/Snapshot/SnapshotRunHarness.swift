@@ -14,7 +14,10 @@ struct SnapshotRunHarness {
     ])
     var datasources: [[String?]] = [
         ["pg_stat_statements", "f", "powa_statements_src", nil, "powa_statements_snapshot", nil],
-        ["pg_qualstats", "f", "powa_qualstats_src", "SELECT {pg_qualstats}.pg_qualstats_reset()", "powa_qualstats_snapshot", nil],
+        [
+            "pg_qualstats", "f", "powa_qualstats_src", "SELECT {pg_qualstats}.pg_qualstats_reset()",
+            "powa_qualstats_snapshot", nil,
+        ],
     ]
     var remoteDatabases: [[String?]] = [["app"], ["postgres"]]
     var databaseModules: [[String?]] = [["pg_stat_all_tables", "SELECT relid FROM t", "powa.tables_tmp", nil]]
@@ -58,11 +61,12 @@ struct SnapshotRunHarness {
 
     /// Runs the snapshot to its end.
     mutating func drive() -> (result: SnapshotRunResult, followUps: [SnapshotFollowUp]) {
-        var run = SnapshotRun(SnapshotRun.Context(
-            srvid: Self.srvid, serverName: "127.0.0.1:5432", repositoryApplicationName: Self.applicationName,
-            repositoryExtensions: repository,
-            remoteServerVersionNum: 150_000, catalogRefresh: catalogRefresh, budgetSeconds: 30,
-            quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal))
+        var run = SnapshotRun(
+            SnapshotRun.Context(
+                srvid: Self.srvid, serverName: "127.0.0.1:5432", repositoryApplicationName: Self.applicationName,
+                repositoryExtensions: repository,
+                remoteServerVersionNum: 150_000, catalogRefresh: catalogRefresh, budgetSeconds: 30,
+                quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal))
         var step = run.start()
         while true {
             effects += step.effects
@@ -120,9 +124,13 @@ struct SnapshotRunHarness {
 
 /// Failures as libpq reports them, mapped by the worker.
 enum Failures {
-    static let statement = StatementFailure(sqlState: "42P01", message: "relation does not exist (SQLSTATE 42P01)", connectionBroken: false)
-    static let cancelled = StatementFailure(sqlState: "57014", message: "canceling statement due to statement timeout (SQLSTATE 57014)", connectionBroken: false)
-    static let broken = StatementFailure(sqlState: nil, message: "server closed the connection unexpectedly", connectionBroken: true)
+    static let statement = StatementFailure(
+        sqlState: "42P01", message: "relation does not exist (SQLSTATE 42P01)", connectionBroken: false)
+    static let cancelled = StatementFailure(
+        sqlState: "57014", message: "canceling statement due to statement timeout (SQLSTATE 57014)",
+        connectionBroken: false)
+    static let broken = StatementFailure(
+        sqlState: nil, message: "server closed the connection unexpectedly", connectionBroken: true)
 }
 
 extension SnapshotRunCommand {
@@ -164,7 +172,10 @@ extension SnapshotRunHarness {
                 (sql.clearErrors(srvid: srvid).text, "clear errors"),
                 (SessionSQL.setApplicationName(Self.applicationName).text, "set application_name"),
                 (sql.databaseModules(srvid: srvid, serverVersionNum: 150_000)?.text ?? "-", "list db modules"),
-                (sql.catalogs(srvid: srvid, serverVersionNum: 150_000, forceRefresh: catalogRefresh != nil)?.text ?? "-", "list catalogs"),
+                (
+                    sql.catalogs(srvid: srvid, serverVersionNum: 150_000, forceRefresh: catalogRefresh != nil)?.text
+                        ?? "-", "list catalogs"
+                ),
             ]
             return "\(side): " + (names.first { $0.0 == statement.text }?.1 ?? statement.text)
         case .copy(let copy):
@@ -182,7 +193,8 @@ extension SnapshotRunHarness {
     func recordedErrors(_ kind: String) -> [String]? {
         for (statement, _) in executed.reversed() {
             guard case .parameterized(let s) = statement else { continue }
-            let template = kind == "append"
+            let template =
+                kind == "append"
                 ? sql.appendErrors(srvid: Self.srvid, errors: []) : sql.replaceErrors(srvid: Self.srvid, errors: [])
             if s.text == template.text, let literal = s.parameters.last ?? nil {
                 return try? TextArrayLiteral.decode(literal).compactMap { $0 }

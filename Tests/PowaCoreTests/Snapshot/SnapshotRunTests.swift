@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The snapshot's sequence of decisions, without a socket: what runs
@@ -80,16 +81,19 @@ import Testing
 
     @Test func aFailedSourceRollsBackBothSavepointsStillRunsItsCleanupAndIsRecorded() {
         var harness = SnapshotRunHarness()
-        harness.override = { _, command in command.copyName == "pg_qualstats" ? .copyFailed(.source(Failures.statement)) : nil }
+        harness.override = { _, command in
+            command.copyName == "pg_qualstats" ? .copyFailed(.source(Failures.statement)) : nil
+        }
         let (result, _) = harness.drive()
         let error = SnapshotErrorText.sourceFailed(datasource: "pg_qualstats", detail: Failures.statement.message)
-        #expect(Array(harness.transcript[7...11]) == [
-            "copy pg_qualstats from remote",
-            "remote: ROLLBACK TO src",
-            "repository: ROLLBACK TO data",
-            "remote: SAVEPOINT src + cleanup",
-            "remote: RELEASE src",
-        ])
+        #expect(
+            Array(harness.transcript[7...11]) == [
+                "copy pg_qualstats from remote",
+                "remote: ROLLBACK TO src",
+                "repository: ROLLBACK TO data",
+                "remote: SAVEPOINT src + cleanup",
+                "remote: RELEASE src",
+            ])
         #expect(harness.transcript.contains("repository: SAVEPOINT metas"))
         #expect(harness.recordedErrors("append") == [error])
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
@@ -102,11 +106,12 @@ import Testing
             command.copyName == "pg_stat_statements" ? .copyFailed(.targetRefused(Failures.statement)) : nil
         }
         let (result, _) = harness.drive()
-        #expect(Array(harness.transcript[4...6]) == [
-            "copy pg_stat_statements from remote",
-            "repository: ROLLBACK TO data",
-            "copy pg_qualstats from remote",
-        ])
+        #expect(
+            Array(harness.transcript[4...6]) == [
+                "copy pg_stat_statements from remote",
+                "repository: ROLLBACK TO data",
+                "copy pg_qualstats from remote",
+            ])
         let error = SnapshotErrorText.insertFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
     }
@@ -117,12 +122,13 @@ import Testing
             command.copyName == "pg_stat_statements" ? .copyFailed(.target(Failures.statement)) : nil
         }
         let (result, _) = harness.drive()
-        #expect(Array(harness.transcript[4...7]) == [
-            "copy pg_stat_statements from remote",
-            "remote: ROLLBACK TO src",
-            "repository: ROLLBACK TO data",
-            "copy pg_qualstats from remote",
-        ])
+        #expect(
+            Array(harness.transcript[4...7]) == [
+                "copy pg_stat_statements from remote",
+                "remote: ROLLBACK TO src",
+                "repository: ROLLBACK TO data",
+                "copy pg_qualstats from remote",
+            ])
         let error = SnapshotErrorText.insertFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
     }
@@ -136,9 +142,11 @@ import Testing
             return nil
         }
         let (result, _) = harness.drive()
-        #expect(Array(harness.transcript[10...12]) == [
-            "remote: SAVEPOINT src + cleanup", "remote: ROLLBACK TO src", "repository: SAVEPOINT powa_take_snapshot",
-        ])
+        #expect(
+            Array(harness.transcript[10...12]) == [
+                "remote: SAVEPOINT src + cleanup", "remote: ROLLBACK TO src",
+                "repository: SAVEPOINT powa_take_snapshot",
+            ])
         guard case .committed(let errors, _) = result else {
             Issue.record("expected a commit, got \(result)")
             return
@@ -160,7 +168,10 @@ import Testing
     @Test func skippedAndIgnoredDatasourcesCopyNothing() {
         var harness = SnapshotRunHarness()
         harness.datasources = [
-            ["pg_wait_sampling", "f", "powa_wait_sampling_src", nil, "powa_wait_sampling_snapshot", "pg_wait_sampling"],
+            [
+                "pg_wait_sampling", "f", "powa_wait_sampling_src", nil, "powa_wait_sampling_snapshot",
+                "pg_wait_sampling",
+            ],
             ["nothing_remote", "f", nil, nil, "powa_nothing_snapshot", nil],
             ["broken row"],
         ]
@@ -193,18 +204,19 @@ import Testing
         let take = harness.sql.takeSnapshot(srvid: SnapshotRunHarness.srvid)
         harness.override = { _, command in command.executes(take) ? .failed(Failures.statement) : nil }
         let (result, _) = harness.drive()
-        #expect(Array(harness.transcript[13...]) == [
-            "repository: take snapshot",
-            "repository: ROLLBACK TO powa_take_snapshot",
-            "repository: clear errors",
-            "repository: set application_name",
-            "repository: SAVEPOINT metas",
-            "repository: append errors",
-            "repository: RELEASE metas",
-            "repository: COMMIT",
-            "remote: COMMIT",
-            "finish",
-        ])
+        #expect(
+            Array(harness.transcript[13...]) == [
+                "repository: take snapshot",
+                "repository: ROLLBACK TO powa_take_snapshot",
+                "repository: clear errors",
+                "repository: set application_name",
+                "repository: SAVEPOINT metas",
+                "repository: append errors",
+                "repository: RELEASE metas",
+                "repository: COMMIT",
+                "remote: COMMIT",
+                "finish",
+            ])
         let error = SnapshotErrorText.takeSnapshotFailed(srvid: 5, detail: Failures.statement.message)
         #expect(harness.recordedErrors("append") == [error])
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 20, bytes: 200)))
@@ -214,7 +226,10 @@ import Testing
         var harness = SnapshotRunHarness()
         harness.failedFunctions = "2"
         let (result, _) = harness.drive()
-        #expect(harness.logs(.warning) == ["Number of errors during snapshot: 2", " Check the logs on the repository server"])
+        #expect(
+            harness.logs(.warning) == [
+                "Number of errors during snapshot: 2", " Check the logs on the repository server",
+            ])
         #expect(result == .committed(errors: [], copied: CopiedVolume(rows: 20, bytes: 200)))
     }
 
@@ -223,16 +238,17 @@ import Testing
         let append = harness.sql.appendErrors(srvid: 5, errors: []).text
         harness.override = { _, command in
             if command.copyName == "pg_stat_statements" { return .copyFailed(.source(Failures.statement)) }
-            if case .execute(.parameterized(let s), _) = command, s.text == append
-            {
+            if case .execute(.parameterized(let s), _) = command, s.text == append {
                 return .failed(Failures.statement)
             }
             return nil
         }
         let (result, _) = harness.drive()
-        #expect(harness.transcript.suffix(5) == [
-            "repository: append errors", "repository: ROLLBACK TO metas", "repository: COMMIT", "remote: COMMIT", "finish",
-        ])
+        #expect(
+            harness.transcript.suffix(5) == [
+                "repository: append errors", "repository: ROLLBACK TO metas", "repository: COMMIT", "remote: COMMIT",
+                "finish",
+            ])
         #expect(harness.logs(.warning).contains { $0.hasPrefix("Could not report errors for server 5: ") })
         guard case .committed(let errors, _) = result else {
             Issue.record("expected a commit, got \(result)")
@@ -260,7 +276,8 @@ import Testing
             command.executes(SessionSQL.commit) && command.side == .repository ? .failed(Failures.statement) : nil
         }
         let (result, _) = harness.drive()
-        #expect(harness.transcript.suffix(4) == ["repository: COMMIT", "roll back", "repository: replace errors", "finish"])
+        #expect(
+            harness.transcript.suffix(4) == ["repository: COMMIT", "roll back", "repository: replace errors", "finish"])
         #expect(!harness.ran(.simple(SessionSQL.commit), on: .remote))
         #expect(result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
     }
@@ -280,13 +297,15 @@ import Testing
         }
         let (result, _) = harness.drive()
         let failed = Self.healthyPowa4[index]
-        let costsOnlyItsPart = failed.hasPrefix("copy ") || failed == "remote: SAVEPOINT src + cleanup"
+        let costsOnlyItsPart =
+            failed.hasPrefix("copy ") || failed == "remote: SAVEPOINT src + cleanup"
             || failed == "repository: take snapshot" || failed == "remote: COMMIT"
         if costsOnlyItsPart {
             #expect(result.isCommitted, "\(failed): \(harness.transcript)")
         } else {
             #expect(harness.commands[index + 1].isRollBack, "\(failed): \(harness.transcript)")
-            #expect(result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
+            #expect(
+                result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
             #expect(!harness.ran(.simple(SessionSQL.commit), on: .remote))
         }
     }
@@ -315,7 +334,8 @@ import Testing
         }
         let (result, followUps) = harness.drive()
         let message = "Error during snapshot: \(Failures.broken)"
-        let earlier = SnapshotErrorText.sourceFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
+        let earlier = SnapshotErrorText.sourceFailed(
+            datasource: "pg_stat_statements", detail: Failures.statement.message)
         #expect(harness.transcript.suffix(3) == ["roll back", "repository: replace errors", "finish"])
         #expect(harness.recordedErrors("replace") == [earlier, message])
         #expect(result == .notCommitted(reason: message, countsAsFailure: true))
@@ -389,7 +409,8 @@ import Testing
         // The failed copy's error counts once both its savepoints are rolled back.
         if index > 6 {
             recorded.insert(
-                SnapshotErrorText.sourceFailed(datasource: "pg_stat_statements", detail: Failures.statement.message), at: 0)
+                SnapshotErrorText.sourceFailed(datasource: "pg_stat_statements", detail: Failures.statement.message),
+                at: 0)
         }
         #expect(harness.transcript.suffix(2) == ["roll back", "finish"])
         #expect(result == .notCommitted(reason: message, countsAsFailure: true))
@@ -437,36 +458,37 @@ import Testing
         var harness = SnapshotRunHarness()
         harness.usePowa5()
         let (result, _) = harness.drive()
-        #expect(harness.transcript == [
-            "read extensions",
-            "repository: BEGIN",
-            "remote: BEGIN",
-            "repository: list datasources",
-            "copy pg_stat_statements from remote",
-            "remote: RELEASE src",
-            "repository: RELEASE data",
-            "remote: \(RemoteSQL.now)",
-            "remote: \(RemoteSQL.databases)",
-            "repository: list db modules",
-            "repository: list catalogs",
-            "open app",
-            "database: BEGIN",
-            "copy pg_stat_all_tables from database",
-            "database: RELEASE src",
-            "repository: RELEASE data",
-            "open postgres",
-            "database: BEGIN",
-            "copy pg_stat_all_tables from database",
-            "database: RELEASE src",
-            "repository: RELEASE data",
-            "repository: SAVEPOINT powa_take_snapshot",
-            "repository: take snapshot",
-            "repository: RELEASE powa_take_snapshot",
-            "repository: set application_name",
-            "repository: COMMIT",
-            "remote: COMMIT",
-            "finish",
-        ])
+        #expect(
+            harness.transcript == [
+                "read extensions",
+                "repository: BEGIN",
+                "remote: BEGIN",
+                "repository: list datasources",
+                "copy pg_stat_statements from remote",
+                "remote: RELEASE src",
+                "repository: RELEASE data",
+                "remote: \(RemoteSQL.now)",
+                "remote: \(RemoteSQL.databases)",
+                "repository: list db modules",
+                "repository: list catalogs",
+                "open app",
+                "database: BEGIN",
+                "copy pg_stat_all_tables from database",
+                "database: RELEASE src",
+                "repository: RELEASE data",
+                "open postgres",
+                "database: BEGIN",
+                "copy pg_stat_all_tables from database",
+                "database: RELEASE src",
+                "repository: RELEASE data",
+                "repository: SAVEPOINT powa_take_snapshot",
+                "repository: take snapshot",
+                "repository: RELEASE powa_take_snapshot",
+                "repository: set application_name",
+                "repository: COMMIT",
+                "remote: COMMIT",
+                "finish",
+            ])
         #expect(harness.effects.filter { $0 == .closeDatabase }.count == 2)
         #expect(harness.logs(.debug).contains("Working on remote database app"))
         #expect(result == .committed(errors: [], copied: CopiedVolume(rows: 30, bytes: 300)))
@@ -478,11 +500,12 @@ import Testing
         harness.usePowa5()
         var open = false
         // Effects come with the command after them.
-        var run = SnapshotRun(SnapshotRun.Context(
-            srvid: 5, serverName: "127.0.0.1:5432", repositoryApplicationName: SnapshotRunHarness.applicationName,
-            repositoryExtensions: harness.repository,
-            remoteServerVersionNum: 150_000, catalogRefresh: nil, budgetSeconds: 30,
-            quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal))
+        var run = SnapshotRun(
+            SnapshotRun.Context(
+                srvid: 5, serverName: "127.0.0.1:5432", repositoryApplicationName: SnapshotRunHarness.applicationName,
+                repositoryExtensions: harness.repository,
+                remoteServerVersionNum: 150_000, catalogRefresh: nil, budgetSeconds: 30,
+                quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal))
         var step = run.start()
         while true {
             if step.effects.contains(.closeDatabase) {
