@@ -19,7 +19,11 @@ How each figure is taken, the same way for both collectors:
   snapshot of a server, in the snapshot's own transaction) with the
   snapshot's timestamp, the remote's now() when the snapshot began. The
   window starts once every server has a first snapshot (or the warm-up
-  timeout passed); a snapshot is in the window when its timestamp is;
+  timeout passed); a snapshot is in the window when its timestamp is. A
+  window of whole periods gives a server kept at its frequency exactly
+  window / frequency snapshots; any other length gives it one more or one
+  fewer depending on its phase, which moves a 500-server count by about
+  +-10 (one standard deviation) from one run to the next;
 - intervals: between consecutive snapshot timestamps of a server, counted
   when the later one is in the window; "within 1%" means |interval -
   frequency| <= 1% of the frequency;
@@ -75,18 +79,31 @@ class Phase:
             self.servers, self.frequency, self.window = int(servers), int(frequency), float(window)
         except ValueError:
             raise SystemExit(f"bench-scale: bad phase '{spec}': expected SERVERS:FREQUENCY:WINDOW, "
-                             "for example 500:60:200")
+                             "for example 500:60:240")
         if self.servers < 1 or self.frequency < 1 or self.window <= 0:
             raise SystemExit(f"bench-scale: bad phase '{spec}': every figure must be positive")
         if self.servers > 250 * 250:
             raise SystemExit(f"bench-scale: at most {250 * 250} servers")
         self.kind = kind
         self.name = f"{kind}-{self.servers}x{self.frequency}"
+        if not self.whole_periods():
+            say(f"note: phase {spec}: the window is not a multiple of the frequency, so the snapshot count "
+                f"depends on where each server's schedule falls in it (each server has "
+                f"{int(self.window // self.frequency)} or {int(self.window // self.frequency) + 1} "
+                f"snapshots at the exact frequency): compare counts of such a phase with care")
+
+    def whole_periods(self):
+        """Whether the window holds a whole number of periods: then a server
+        kept at its frequency has exactly window / frequency snapshots in it,
+        wherever its schedule falls, and the count compares collectors
+        without the luck of the phases."""
+        return self.window >= self.frequency and (self.window / self.frequency).is_integer()
 
     def title(self):
         what = "small servers (about 100 statements)" if self.kind == "small" else "servers of ~6,000 statements"
+        expected = "exactly" if self.whole_periods() else "on average"
         return (f"{self.servers} {what} at frequency {self.frequency}, window {self.window:g} s "
-                f"(at most {self.ideal():.0f} snapshots)")
+                f"({expected} {self.ideal():.0f} snapshots at the frequency)")
 
     def ideal(self):
         return self.servers * self.window / self.frequency
@@ -569,7 +586,8 @@ def phase_table(phase, o, r, args):
         ov, rv = o.get(field), r.get(field)
         rows.append((metric, fmt_pct(ov), fmt_pct(rv), fmt(ratio(ov, rv), ".2f"), *target(key)))
 
-    add(f"snapshots in the window (at most {phase.ideal():.0f})", "snapshots", o.get("snapshots"),
+    expected = "exactly" if phase.whole_periods() else "on average"
+    add(f"snapshots in the window ({expected} {phase.ideal():.0f} at the frequency)", "snapshots", o.get("snapshots"),
         r.get("snapshots"), "d")
     add(f"servers with a snapshot (of {phase.servers})", "", o.get("servers_collected"),
         r.get("servers_collected"), "d")
@@ -629,7 +647,7 @@ def main():
     p.add_argument("--bin-dir", required=True, help="where our powa-collector and powa-collector-worker are")
     p.add_argument("--reference-venv", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("--small", default="500:60:200,1000:300:150",
+    p.add_argument("--small", default="500:60:240,1000:300:300",
                    help="small-server phases, SERVERS:FREQUENCY:WINDOW separated by commas; '' for none "
                         "(default %(default)s)")
     p.add_argument("--big", default="20:10:120",

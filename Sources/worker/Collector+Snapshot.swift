@@ -19,12 +19,14 @@ extension Collector {
             $0.lastSnapshotStart = wallStart
         }
         var result = SnapshotRunResult.notCommitted(reason: nil, countsAsFailure: true)
+        var lateness: Double?
         defer {
             let duration = SystemClock.wallNow() - wallStart
             let stopping = mailbox.isStopping
             reporter.update {
                 $0.snapshotRunning = false
                 $0.lastSnapshotDuration = duration
+                if let lateness { $0.lastSnapshotLateness = lateness }
                 switch result {
                 case .committed(let errors, let copied):
                     $0.snapshotsTaken += 1
@@ -42,6 +44,8 @@ extension Collector {
         guard let remote = ensureRemote(reportErrors: true) else { return false }
         guard let repository = openRepository() else { return false }
         defer { closeRepository(repository) }
+        // Reported with the snapshot's end, in the same status line.
+        lateness = start.due.map { max(0, SystemClock.now() - $0) } ?? 0
         let tokens = [mailbox.register(remote.connection), mailbox.register(repository.connection)]
         defer { tokens.forEach { mailbox.unregister($0) } }
 

@@ -29,7 +29,8 @@ final class CollectorMailbox: Sendable {
     let wakeRead: Int32
     private let wakeWrite: Int32
     /// Readable once the collector thread has ended (one byte, never
-    /// drained): the control thread waits on it instead of polling a flag.
+    /// drained): a stopping control thread waits on it instead of polling
+    /// a flag. (Its main loop learns of the end through `ControlLoopWake`.)
     let finishedFD: Int32
     private let finishedWrite: Int32
 
@@ -66,7 +67,7 @@ final class CollectorMailbox: Sendable {
     var isFinished: Bool { state.withLock { $0.finished } }
 
     /// The collector thread has returned: wakes a control thread waiting
-    /// in `waitUntilFinished` or in its poll on `finishedFD`.
+    /// in `waitUntilFinished`.
     func markFinished() {
         state.withLock { $0.finished = true }
         var byte: UInt8 = 1

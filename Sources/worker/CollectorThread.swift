@@ -16,6 +16,7 @@ enum CollectorThread {
             try DetachedThread.start(stackSize: stackSize) {
                 Collector(config: config, mailbox: mailbox, reporter: reporter, logger: logger).run()
                 mailbox.markFinished()
+                reporter.controlWake.wake()
             }
         } catch {
             logger.critical(

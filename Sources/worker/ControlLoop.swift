@@ -43,10 +43,21 @@ struct ControlLoop {
             var entries = [
                 pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: SignalPipe.readFD, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: mailbox.finishedFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: reporter.controlWake.readFD, events: Int16(POLLIN), revents: 0),
             ]
-            let timeout = Int32(max(0, min(nextHeartbeat - SystemClock.now(), 1)) * 1000) + 1
+            // Idle, nothing is due before the next heartbeat: a snapshot's
+            // start wakes the loop (`ControlLoopWake`). During a snapshot
+            // the budget is watched every second.
+            let untilHeartbeat = nextHeartbeat - SystemClock.now()
+            let wait = reporter.status.snapshotRunning ? min(untilHeartbeat, 1) : untilHeartbeat
+            let timeout = Int32(max(0, wait) * 1000) + 1
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
+            if entries[2].revents != 0 {
+                reporter.controlWake.drain()
+                // A snapshot just ended: the stack pages its reports and
+                // logging touched below this frame go back to the kernel.
+                if !reporter.status.snapshotRunning { WorkerMemory.releaseUnusedStack() }
+            }
 
             if entries[1].revents != 0 {
                 for signal in SignalPipe.drain() where signal == SIGTERM || signal == SIGINT {

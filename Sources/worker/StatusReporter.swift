@@ -8,9 +8,12 @@ import Synchronization
 /// line per `write`, under one lock.
 final class StatusReporter: Sendable {
     private let current: Mutex<WorkerStatus>
+    /// Told when `snapshotRunning` changes, which the control loop waits on.
+    let controlWake: ControlLoopWake
 
-    init(initial: WorkerStatus) {
+    init(initial: WorkerStatus) throws(SystemError) {
         current = Mutex(initial)
+        controlWake = try ControlLoopWake()
     }
 
     var status: WorkerStatus { current.withLock { $0 } }
@@ -21,6 +24,7 @@ final class StatusReporter: Sendable {
             let before = status
             change(&status)
             if status != before { Self.send(.status(status)) }
+            if status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
         }
     }
 

@@ -45,6 +45,7 @@ struct SupervisedWorker: Sendable {
         earlierProcesses.bytesCopied += status.bytesCopied
         if let start = status.lastSnapshotStart { earlierProcesses.lastSnapshotStart = start }
         if let duration = status.lastSnapshotDuration { earlierProcesses.lastSnapshotDuration = duration }
+        if let lateness = status.lastSnapshotLateness { earlierProcesses.lastSnapshotLateness = lateness }
     }
 
     /// This server's line of the metrics endpoint.
@@ -60,7 +61,8 @@ struct SupervisedWorker: Sendable {
             lastSnapshotStart: current?.lastSnapshotStart ?? earlier.lastSnapshotStart,
             lastSnapshotDuration: current?.lastSnapshotDuration ?? earlier.lastSnapshotDuration,
             rowsCopied: earlier.rowsCopied + (current?.rowsCopied ?? 0),
-            bytesCopied: earlier.bytesCopied + (current?.bytesCopied ?? 0))
+            bytesCopied: earlier.bytesCopied + (current?.bytesCopied ?? 0),
+            lastSnapshotLateness: current?.lastSnapshotLateness ?? earlier.lastSnapshotLateness)
     }
 
     /// The pid of the process, while one exists.
@@ -89,7 +91,12 @@ struct SupervisedWorker: Sendable {
                 // Overload shows as lateness, spread over every server.
                 return "waiting \(Int(now - since.seconds)) s for a snapshot slot"
             }
-            return running.status?.status ?? Self.starting
+            guard let status = running.status else { return Self.starting }
+            if status.status == WorkerStatusText.running, let late = status.lastSnapshotLateness,
+               late >= Self.reportedLateness(frequency: configuration.frequency) {
+                return "running, last snapshot \(Int(late.rounded())) s late"
+            }
+            return status.status
         case .terminatingUnresponsive(_, _, let silentFor, _):
             return "restarting (\(WorkerRestartReason.unresponsive(silentFor: silentFor)))"
         case .waitingToRestart(let at, let reason):
@@ -99,4 +106,11 @@ struct SupervisedWorker: Sendable {
     }
 
     static let starting = "starting"
+
+    /// Lateness worth showing in powa-web: a tenth of a period, at least
+    /// 2 s. Below that a busy machine's jitter would turn healthy servers
+    /// into alerts; the metrics carry every figure.
+    static func reportedLateness(frequency: Int) -> Double {
+        max(2, Double(frequency) / 10)
+    }
 }
