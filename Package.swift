@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PowaCore", "PostgresClient", "ProcessSupport", "TestSupport"]
+            dependencies: ["PowaCore", "PowaPostgres", "PostgresClient", "ProcessSupport", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

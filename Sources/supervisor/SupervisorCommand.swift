@@ -59,7 +59,7 @@ struct SupervisorCommand: ParsableCommand {
             }
         }
         let supervisor = Supervisor(
-            configurationSource: source, workerExecutable: directory + "/powa-collector-worker",
+            configurationSource: source, workerExecutable: directory + "/" + WorkerSpawner.workerProgramName,
             serviceManager: ServiceManagerNotifier.fromEnvironment(logger: logger), metricsServer: metricsServer)
         let code = supervisor.run(loaded)
         if code != 0 { throw ExitCode(code) }
