@@ -481,16 +481,13 @@ public struct SnapshotRun {
             }
             return cleanUp(step, on: side)
         case .cleaningUp(let cleanup):
-            switch event {
-            case .succeeded:
+            switch try partOutcome(event) {
+            case .success:
                 state = .copying(.releasingCleanup)
                 return emit(.execute(.simple(Savepoint.source.release), on: side))
-            case .failed(let failure):
-                if failure.connectionBroken { throw .failed(failure) }
+            case .failure(let failure):
                 state = .copying(.rollingBackCleanup(cleanup, failure))
                 return emit(.execute(.simple(Savepoint.source.rollback), on: side))
-            default:
-                unexpected(event)
             }
         case .rollingBackCleanup(let cleanup, let failure):
             _ = try rows(event)
@@ -539,8 +536,8 @@ public struct SnapshotRun {
             state = .integrating(.taking)
             return emit(.execute(.parameterized(statements.takeSnapshot(srvid: context.srvid)), on: .repository))
         case .taking:
-            switch event {
-            case .succeeded(let rows):
+            switch try partOutcome(event) {
+            case .success(let rows):
                 let failedFunctions = (rows.first?.first ?? nil).flatMap { Int($0) } ?? 0
                 if failedFunctions != 0 {
                     log(.warning, "Number of errors during snapshot: \(failedFunctions)")
@@ -548,12 +545,9 @@ public struct SnapshotRun {
                 }
                 state = .integrating(.releasing)
                 return emit(.execute(.simple(Savepoint.takeSnapshot.release), on: .repository))
-            case .failed(let failure):
-                if failure.connectionBroken { throw .failed(failure) }
+            case .failure(let failure):
                 state = .integrating(.rollingBack(failure))
                 return emit(.execute(.simple(Savepoint.takeSnapshot.rollback), on: .repository))
-            default:
-                unexpected(event)
             }
         case .rollingBack(let failure):
             _ = try rows(event)
@@ -578,16 +572,13 @@ public struct SnapshotRun {
                 .execute(
                     .parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository))
         case .appendingErrors:
-            switch event {
-            case .succeeded:
+            switch try partOutcome(event) {
+            case .success:
                 state = .integrating(.releasingMetas)
                 return emit(.execute(.simple(Savepoint.metas.release), on: .repository))
-            case .failed(let failure):
-                if failure.connectionBroken { throw .failed(failure) }
+            case .failure(let failure):
                 state = .integrating(.rollingBackMetas(failure))
                 return emit(.execute(.simple(Savepoint.metas.rollback), on: .repository))
-            default:
-                unexpected(event)
             }
         case .rollingBackMetas(let failure):
             _ = try rows(event)
@@ -660,6 +651,17 @@ public struct SnapshotRun {
         switch event {
         case .succeeded(let rows): return rows
         case .failed(let failure): throw failure.isQueryCanceled ? .overBudget : .failed(failure)
+        default: unexpected(event)
+        }
+    }
+
+    /// The outcome of a statement whose failure costs only its own part of
+    /// the snapshot; a broken connection still ends the snapshot.
+    private func partOutcome(_ event: SnapshotRunEvent) throws(Abort) -> Result<[[String?]], StatementFailure> {
+        switch event {
+        case .succeeded(let rows): return .success(rows)
+        case .failed(let failure) where failure.connectionBroken: throw .failed(failure)
+        case .failed(let failure): return .failure(failure)
         default: unexpected(event)
         }
     }

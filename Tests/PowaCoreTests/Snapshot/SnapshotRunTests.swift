@@ -100,35 +100,19 @@ import Testing
         #expect(harness.logs(.warning) == [error])
     }
 
-    @Test func aRefusedTargetRollsBackOnlyTheRepositorySavepoint() {
+    /// A refused target never sent the source's statements: only the
+    /// repository's savepoint is rolled back. A target failing during the
+    /// COPY rolls back both. Either is recorded as an insert error.
+    @Test(arguments: [
+        (CopyFailure.targetRefused(Failures.statement), ["repository: ROLLBACK TO data"]),
+        (CopyFailure.target(Failures.statement), ["remote: ROLLBACK TO src", "repository: ROLLBACK TO data"]),
+    ])
+    func aFailedTargetRollsBackWhatRanAndIsRecordedAsAnInsertError(failure: CopyFailure, rollbacks: [String]) {
         var harness = SnapshotRunHarness()
-        harness.override = { _, command in
-            command.copyName == "pg_stat_statements" ? .copyFailed(.targetRefused(Failures.statement)) : nil
-        }
+        harness.override = { _, command in command.copyName == "pg_stat_statements" ? .copyFailed(failure) : nil }
         let (result, _) = harness.drive()
-        #expect(
-            Array(harness.transcript[4...6]) == [
-                "copy pg_stat_statements from remote",
-                "repository: ROLLBACK TO data",
-                "copy pg_qualstats from remote",
-            ])
-        let error = SnapshotErrorText.insertFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
-        #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
-    }
-
-    @Test func aFailedTargetRollsBackBothSidesAndIsRecordedAsAnInsertError() {
-        var harness = SnapshotRunHarness()
-        harness.override = { _, command in
-            command.copyName == "pg_stat_statements" ? .copyFailed(.target(Failures.statement)) : nil
-        }
-        let (result, _) = harness.drive()
-        #expect(
-            Array(harness.transcript[4...7]) == [
-                "copy pg_stat_statements from remote",
-                "remote: ROLLBACK TO src",
-                "repository: ROLLBACK TO data",
-                "copy pg_qualstats from remote",
-            ])
+        let expected = ["copy pg_stat_statements from remote"] + rollbacks + ["copy pg_qualstats from remote"]
+        #expect(Array(harness.transcript[4..<(4 + expected.count)]) == expected)
         let error = SnapshotErrorText.insertFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
     }
