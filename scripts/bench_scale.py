@@ -57,6 +57,7 @@ import time
 import psycopg2
 
 import bench
+import bench_load
 import benchlib as b
 from benchlib import query, scalar
 
@@ -410,10 +411,11 @@ def log_events(path):
     return counts
 
 
-def run_phase(args, phase, kind, repo, remote, workload):
+def run_phase(args, phase, kind, repo, remote, workload, load):
     remote.psql("bench", file=workload)
     run = Run(args, phase, kind, repo, remote)
     try:
+        load.start(f"{phase.name}-{kind}")
         query(run.conn, LOG_SQL)
         srvids = register(run.conn, hostnames(phase.servers), remote.port, phase.frequency)
         if len(srvids) != phase.servers:
@@ -523,6 +525,7 @@ def run_phase(args, phase, kind, repo, remote, workload):
                 f"counts {committed} (a snapshot whose bgwriter step failed, or one interrupted)")
         return result
     finally:
+        load.stop()
         run.close()
 
 
@@ -667,6 +670,10 @@ def main():
                         "does not know the key logs that it ignores it)")
     p.add_argument("--small-statements", type=int, default=90,
                    help="distinct statements run on the small remote (default 90; its pg_stat_statements.max is 100)")
+    p.add_argument("--load", default="quiet", choices=bench_load.CONDITIONS,
+                   help="what else runs during each collector's run: quiet (nothing), burners (two CPU "
+                        "burners), other (a build loop, pgbench on another cluster, another collector); "
+                        "default %(default)s")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the repository databases")
     args = p.parse_args()
@@ -707,12 +714,14 @@ def main():
         check_loopback_only(big)
         remotes["big"], workloads["big"] = big, bench.prepare_remote(big, args.workdir, 1)
 
+    load = bench_load.Load(args.load, args, args.workdir, ensure_cluster, remotes.get("small"), repo,
+                           register)
     started = time.monotonic()
     results = []
     for phase in phases:
         outcome = {}
         for c in collectors:
-            outcome[c] = run_phase(args, phase, c, repo, remotes[phase.kind], workloads[phase.kind])
+            outcome[c] = run_phase(args, phase, c, repo, remotes[phase.kind], workloads[phase.kind], load)
         results.append((phase, outcome))
         with open(os.path.join(args.workdir, "results.json"), "w") as f:
             json.dump([{"phase": ph.name, "servers": ph.servers, "frequency": ph.frequency, "window": ph.window,
@@ -720,7 +729,8 @@ def main():
 
     print()
     print(f"powa-collector scale benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-          f"load average {open('/proc/loadavg').read().split()[0]}, {int(time.monotonic() - started)} s"
+          f"load average {open('/proc/loadavg').read().split()[0]}, {int(time.monotonic() - started)} s, "
+          f"load: {args.load}"
           + (f", max_concurrent_snapshots {args.max_concurrent_snapshots}"
              if args.max_concurrent_snapshots is not None else ""))
     for phase, outcome in results:

@@ -73,8 +73,6 @@ int csystemshims_malloc_single_arena(void) { return mallopt(M_ARENA_MAX, 1); }
 
 int csystemshims_malloc_trim(void) { return malloc_trim(0); }
 
-int csystemshims_malloc_map_from(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
-
 /* Where the main arena's top chunk starts: it ends at the program break. */
 static char *top_start(void) {
     return (char *)sbrk(0) - mallinfo2().keepcost;

@@ -21,6 +21,7 @@ extension Collector {
         var result = SnapshotRunResult.notCommitted(reason: nil, countsAsFailure: true)
         var lateness: Double?
         defer {
+            reporter.startBudget(at: nil)
             let duration = SystemClock.wallNow() - wallStart
             let stopping = mailbox.isStopping
             reporter.update {
@@ -46,6 +47,7 @@ extension Collector {
         defer { closeRepository(repository) }
         // Reported with the snapshot's end, in the same status line.
         lateness = start.due.map { max(0, SystemClock.now() - $0) } ?? 0
+        reporter.startBudget(at: SystemClock.wallNow())
         let tokens = [mailbox.register(remote.connection), mailbox.register(repository.connection)]
         defer { tokens.forEach { mailbox.unregister($0) } }
 

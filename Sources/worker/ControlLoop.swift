@@ -68,7 +68,8 @@ struct ControlLoop {
 
             // A snapshot past its budget: cancel, then cut the connections.
             let status = reporter.status
-            let elapsed = status.snapshotRunning ? status.lastSnapshotStart.map { SystemClock.wallNow() - $0 } : nil
+            // The budget counts from the repository slot, not the snapshot's start.
+            let elapsed = status.snapshotRunning ? reporter.budgetStartedAt.map { SystemClock.wallNow() - $0 } : nil
             switch watchdog.observe(elapsed: elapsed, budget: snapshotBudget) {
             case nil:
                 break

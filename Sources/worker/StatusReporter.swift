@@ -10,6 +10,11 @@ final class StatusReporter: Sendable {
     private let current: Mutex<WorkerStatus>
     /// Told when `snapshotRunning` changes, which the control loop waits on.
     let controlWake: ControlLoopWake
+    /// When the running snapshot got its repository slot (wall clock): its
+    /// budget counts from there. A snapshot waiting its turn on an
+    /// overloaded machine is not a frozen server, and cancelling it for the
+    /// wait threw away the slot it had just been granted.
+    private let budgetStart = Mutex<Double?>(nil)
 
     init(initial: WorkerStatus) throws(SystemError) {
         current = Mutex(initial)
@@ -27,6 +32,11 @@ final class StatusReporter: Sendable {
             if status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
         }
     }
+
+    /// The running snapshot starts using its connections now (nil: it ended).
+    func startBudget(at start: Double?) { budgetStart.withLock { $0 = start } }
+
+    var budgetStartedAt: Double? { budgetStart.withLock { $0 } }
 
     func heartbeat() {
         current.withLock { _ in Self.send(.heartbeat) }

@@ -19,20 +19,6 @@ enum WorkerMemory {
     /// thread first allocates. Two threads that mostly wait do not contend.
     static func useOneArena() {
         _ = csystemshims_malloc_single_arena()
-        mapLargeBlocks()
-    }
-
-    /// Blocks from this size up get pages of their own, returned to the
-    /// kernel when freed: each snapshot's repository connection (libpq's
-    /// 16 kB input and output buffers, larger ones for big results) then
-    /// leaves nothing behind. In the heap, what malloc_trim could not give
-    /// back after one (the pages holding its free chunks' headers, and
-    /// those shared with small live pieces) stayed private: 40 kB a worker
-    /// measured with `scripts/worker-memory --mappings`.
-    static let mappedBlockBytes: Int32 = 16 * 1024
-
-    private static func mapLargeBlocks() {
-        _ = csystemshims_malloc_map_from(mappedBlockBytes)
     }
 
     /// In the launcher, once before it forks: takes every free piece of its

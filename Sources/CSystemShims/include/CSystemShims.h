@@ -28,8 +28,6 @@ int csystemshims_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capa
    back to the kernel (malloc_trim). Return what mallopt and malloc_trim return. */
 int csystemshims_malloc_single_arena(void);
 int csystemshims_malloc_trim(void);
-/* Blocks of at least `bytes` get their own mapping, unmapped when freed (M_MMAP_THRESHOLD). */
-int csystemshims_malloc_map_from(int bytes);
 /* Takes, and keeps for good, every free chunk of the main arena below its
    top (and what the calling thread's cache holds), so that the next
    allocations come from fresh pages at the top; costs a few tens of kB of

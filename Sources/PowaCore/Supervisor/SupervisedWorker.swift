@@ -53,7 +53,9 @@ struct SupervisedWorker: Sendable {
         let current = currentStatus
         let earlier = earlierProcesses
         return ServerMetrics(
-            srvid: srvid, name: name, status: statusText(now: now, slot: slot),
+            // The lateness has a gauge of its own: in the status label it
+            // would make a new `powa_collector_workers` series per second.
+            srvid: srvid, name: name, status: statusText(now: now, slot: slot, sayingLateness: false),
             up: current?.status == WorkerStatusText.running, restarts: restarts,
             snapshotsTaken: earlier.snapshotsTaken + (current?.snapshotsTaken ?? 0),
             snapshotsFailed: earlier.snapshotsFailed + (current?.snapshotsFailed ?? 0),
@@ -82,7 +84,7 @@ struct SupervisedWorker: Sendable {
     /// is the truth; answering `running` would hide a worker that never
     /// manages to start. It lasts a few milliseconds when all is well, as the
     /// worker reports its status as soon as it has read its `start` message.
-    func statusText(now: Double, slot: SnapshotSlots.Standing = .none) -> String {
+    func statusText(now: Double, slot: SnapshotSlots.Standing = .none, sayingLateness: Bool = true) -> String {
         switch process {
         case .waitingToSpawn, .spawning:
             return Self.starting
@@ -92,7 +94,7 @@ struct SupervisedWorker: Sendable {
                 return "waiting \(Int(now - since.seconds)) s for a snapshot slot"
             }
             guard let status = running.status else { return Self.starting }
-            if status.status == WorkerStatusText.running, let late = status.lastSnapshotLateness,
+            if sayingLateness, status.status == WorkerStatusText.running, let late = status.lastSnapshotLateness,
                late >= Self.reportedLateness(frequency: configuration.frequency) {
                 return "running, last snapshot \(Int(late.rounded())) s late"
             }

@@ -50,6 +50,14 @@ import Testing
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("powa_collector_last_snapshot_lateness_seconds{") && $0.hasSuffix(" 0.25") })
     }
 
+    @Test func theWorkersByStatusSeriesDoNotMultiplyWithLateness() {
+        var harness = SupervisorHarness()
+        harness.startRunning([.sample(1, frequency: 60)])
+        harness.report(1, WorkerStatus(status: "running", lastSnapshotLateness: 30))
+        #expect(harness.status(1) == "running, last snapshot 30 s late")
+        #expect(harness.machine.metrics(now: harness.now).servers.map(\.status) == ["running"])
+    }
+
     @Test func theLatenessLineIsReadBackAndOptional() throws {
         let status = WorkerStatus(status: "running", lastSnapshotLateness: 3.5)
         let line = WorkerMessage.status(status).line()
