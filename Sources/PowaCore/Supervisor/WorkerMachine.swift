@@ -122,7 +122,7 @@ struct WorkerMachine: Sendable {
     /// is the truth; answering `running` would hide a worker that never
     /// manages to start. It lasts a few milliseconds when all is well, as the
     /// worker reports its status as soon as it has read its `start` message.
-    func statusText(now: MonotonicInstant) -> String {
+    func statusText(now: MonotonicInstant, sayingLateness: Bool = true) -> String {
         switch state {
         case .waitingToSpawn, .spawning:
             return Self.starting
@@ -131,7 +131,13 @@ struct WorkerMachine: Sendable {
                 // Overload shows as lateness, spread over every server.
                 return "waiting \(Int((now - since).inSeconds)) s for a snapshot slot"
             }
-            return running.status?.status ?? Self.starting
+            guard let status = running.status else { return Self.starting }
+            if sayingLateness, status.status == WorkerStatusText.running, let late = status.lastSnapshotLateness,
+                late >= Self.reportedLateness(frequency: configuration.frequency)
+            {
+                return "running, last snapshot \(Int(late.rounded())) s late"
+            }
+            return status.status
         case .terminatingUnresponsive(_, _, let silentFor, _):
             return "restarting (\(WorkerRestartReason.unresponsive(silentFor: silentFor)))"
         case .waitingToRestart(let at, let reason):
@@ -142,12 +148,21 @@ struct WorkerMachine: Sendable {
 
     static let starting = "starting"
 
+    /// Lateness worth showing in powa-web: a tenth of a period, at least
+    /// 2 s. Below that a busy machine's jitter would turn healthy servers
+    /// into alerts; the metrics carry every figure.
+    static func reportedLateness(frequency: Int) -> Double {
+        max(2, Double(frequency) / 10)
+    }
+
     /// This server's line of the metrics endpoint.
     func metrics(now: MonotonicInstant) -> ServerMetrics {
         let current = currentStatus
         let earlier = earlierProcesses
         return ServerMetrics(
-            srvid: srvid, name: name, status: statusText(now: now),
+            // The lateness has a gauge of its own: in the status label it
+            // would make a new `powa_collector_workers` series per second.
+            srvid: srvid, name: name, status: statusText(now: now, sayingLateness: false),
             up: current?.status == WorkerStatusText.running, restarts: restarts,
             snapshotsTaken: earlier.snapshotsTaken + (current?.snapshotsTaken ?? 0),
             snapshotsFailed: earlier.snapshotsFailed + (current?.snapshotsFailed ?? 0),
@@ -155,7 +170,8 @@ struct WorkerMachine: Sendable {
             lastSnapshotStart: current?.lastSnapshotStart ?? earlier.lastSnapshotStart,
             lastSnapshotDuration: current?.lastSnapshotDuration ?? earlier.lastSnapshotDuration,
             rowsCopied: earlier.rowsCopied + (current?.rowsCopied ?? 0),
-            bytesCopied: earlier.bytesCopied + (current?.bytesCopied ?? 0))
+            bytesCopied: earlier.bytesCopied + (current?.bytesCopied ?? 0),
+            lastSnapshotLateness: current?.lastSnapshotLateness ?? earlier.lastSnapshotLateness)
     }
 
     // MARK: - Spawning
@@ -419,5 +435,6 @@ struct WorkerMachine: Sendable {
         earlierProcesses.bytesCopied += status.bytesCopied
         if let start = status.lastSnapshotStart { earlierProcesses.lastSnapshotStart = start }
         if let duration = status.lastSnapshotDuration { earlierProcesses.lastSnapshotDuration = duration }
+        if let lateness = status.lastSnapshotLateness { earlierProcesses.lastSnapshotLateness = lateness }
     }
 }
