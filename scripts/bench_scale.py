@@ -19,7 +19,11 @@ How each figure is taken, the same way for both collectors:
   snapshot of a server, in the snapshot's own transaction) with the
   snapshot's timestamp, the remote's now() when the snapshot began. The
   window starts once every server has a first snapshot (or the warm-up
-  timeout passed); a snapshot is in the window when its timestamp is;
+  timeout passed); a snapshot is in the window when its timestamp is. A
+  window of whole periods gives a server kept at its frequency exactly
+  window / frequency snapshots; any other length gives it one more or one
+  fewer depending on its phase, which moves a 500-server count by about
+  +-10 (one standard deviation) from one run to the next;
 - intervals: between consecutive snapshot timestamps of a server, counted
   when the later one is in the window; "within 1%" means |interval -
   frequency| <= 1% of the frequency;
@@ -53,6 +57,7 @@ import time
 import psycopg2
 
 import bench
+import bench_load
 import benchlib as b
 from benchlib import query, scalar
 
@@ -75,18 +80,31 @@ class Phase:
             self.servers, self.frequency, self.window = int(servers), int(frequency), float(window)
         except ValueError:
             raise SystemExit(f"bench-scale: bad phase '{spec}': expected SERVERS:FREQUENCY:WINDOW, "
-                             "for example 500:60:200")
+                             "for example 500:60:240")
         if self.servers < 1 or self.frequency < 1 or self.window <= 0:
             raise SystemExit(f"bench-scale: bad phase '{spec}': every figure must be positive")
         if self.servers > 250 * 250:
             raise SystemExit(f"bench-scale: at most {250 * 250} servers")
         self.kind = kind
         self.name = f"{kind}-{self.servers}x{self.frequency}"
+        if not self.whole_periods():
+            say(f"note: phase {spec}: the window is not a multiple of the frequency, so the snapshot count "
+                f"depends on where each server's schedule falls in it (each server has "
+                f"{int(self.window // self.frequency)} or {int(self.window // self.frequency) + 1} "
+                f"snapshots at the exact frequency): compare counts of such a phase with care")
+
+    def whole_periods(self):
+        """Whether the window holds a whole number of periods: then a server
+        kept at its frequency has exactly window / frequency snapshots in it,
+        wherever its schedule falls, and the count compares collectors
+        without the luck of the phases."""
+        return self.window >= self.frequency and (self.window / self.frequency).is_integer()
 
     def title(self):
         what = "small servers (about 100 statements)" if self.kind == "small" else "servers of ~6,000 statements"
+        expected = "exactly" if self.whole_periods() else "on average"
         return (f"{self.servers} {what} at frequency {self.frequency}, window {self.window:g} s "
-                f"(at most {self.ideal():.0f} snapshots)")
+                f"({expected} {self.ideal():.0f} snapshots at the frequency)")
 
     def ideal(self):
         return self.servers * self.window / self.frequency
@@ -393,10 +411,11 @@ def log_events(path):
     return counts
 
 
-def run_phase(args, phase, kind, repo, remote, workload):
+def run_phase(args, phase, kind, repo, remote, workload, load):
     remote.psql("bench", file=workload)
     run = Run(args, phase, kind, repo, remote)
     try:
+        load.start(f"{phase.name}-{kind}")
         query(run.conn, LOG_SQL)
         srvids = register(run.conn, hostnames(phase.servers), remote.port, phase.frequency)
         if len(srvids) != phase.servers:
@@ -506,6 +525,7 @@ def run_phase(args, phase, kind, repo, remote, workload):
                 f"counts {committed} (a snapshot whose bgwriter step failed, or one interrupted)")
         return result
     finally:
+        load.stop()
         run.close()
 
 
@@ -569,7 +589,8 @@ def phase_table(phase, o, r, args):
         ov, rv = o.get(field), r.get(field)
         rows.append((metric, fmt_pct(ov), fmt_pct(rv), fmt(ratio(ov, rv), ".2f"), *target(key)))
 
-    add(f"snapshots in the window (at most {phase.ideal():.0f})", "snapshots", o.get("snapshots"),
+    expected = "exactly" if phase.whole_periods() else "on average"
+    add(f"snapshots in the window ({expected} {phase.ideal():.0f} at the frequency)", "snapshots", o.get("snapshots"),
         r.get("snapshots"), "d")
     add(f"servers with a snapshot (of {phase.servers})", "", o.get("servers_collected"),
         r.get("servers_collected"), "d")
@@ -629,7 +650,7 @@ def main():
     p.add_argument("--bin-dir", required=True, help="where our powa-collector and powa-collector-worker are")
     p.add_argument("--reference-venv", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("--small", default="500:60:200,1000:300:150",
+    p.add_argument("--small", default="500:60:240,1000:300:300",
                    help="small-server phases, SERVERS:FREQUENCY:WINDOW separated by commas; '' for none "
                         "(default %(default)s)")
     p.add_argument("--big", default="20:10:120",
@@ -649,6 +670,10 @@ def main():
                         "does not know the key logs that it ignores it)")
     p.add_argument("--small-statements", type=int, default=90,
                    help="distinct statements run on the small remote (default 90; its pg_stat_statements.max is 100)")
+    p.add_argument("--load", default="quiet", choices=bench_load.CONDITIONS,
+                   help="what else runs during each collector's run: quiet (nothing), burners (two CPU "
+                        "burners), other (a build loop, pgbench on another cluster, another collector); "
+                        "default %(default)s")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the repository databases")
     args = p.parse_args()
@@ -689,12 +714,14 @@ def main():
         check_loopback_only(big)
         remotes["big"], workloads["big"] = big, bench.prepare_remote(big, args.workdir, 1)
 
+    load = bench_load.Load(args.load, args, args.workdir, ensure_cluster, remotes.get("small"), repo,
+                           register)
     started = time.monotonic()
     results = []
     for phase in phases:
         outcome = {}
         for c in collectors:
-            outcome[c] = run_phase(args, phase, c, repo, remotes[phase.kind], workloads[phase.kind])
+            outcome[c] = run_phase(args, phase, c, repo, remotes[phase.kind], workloads[phase.kind], load)
         results.append((phase, outcome))
         with open(os.path.join(args.workdir, "results.json"), "w") as f:
             json.dump([{"phase": ph.name, "servers": ph.servers, "frequency": ph.frequency, "window": ph.window,
@@ -702,7 +729,8 @@ def main():
 
     print()
     print(f"powa-collector scale benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-          f"load average {open('/proc/loadavg').read().split()[0]}, {int(time.monotonic() - started)} s"
+          f"load average {open('/proc/loadavg').read().split()[0]}, {int(time.monotonic() - started)} s, "
+          f"load: {args.load}"
           + (f", max_concurrent_snapshots {args.max_concurrent_snapshots}"
              if args.max_concurrent_snapshots is not None else ""))
     for phase, outcome in results:

@@ -26,7 +26,8 @@ extension Supervisor {
             answer(channel: channel, payload: payload)
         case .answerNotificationIfPermitted(let channel, let senderPID, let payload, let deniedPayload, let request):
             answerIfPermitted(
-                channel: channel, senderPID: senderPID, payload: payload, deniedPayload: deniedPayload, request: request)
+                channel: channel, senderPID: senderPID, payload: payload, deniedPayload: deniedPayload, request: request
+            )
         case .checkSenderPermission(let payload, let senderPID):
             checkSenderPermission(payload: payload, senderPID: senderPID)
         case .coordinate(let round):

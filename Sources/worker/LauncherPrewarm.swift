@@ -16,7 +16,19 @@ import ProcessSupport
 /// inherited by every worker (see `WorkerExit` for what their libraries
 /// assume about threads and exit), and it is per connection anyway.
 enum LauncherPrewarm {
+    /// Warms up, then seals the heap once every value the warm-up made is
+    /// freed: sealed before, the holes those values leave (the start line's
+    /// JSON, the statements planned) were the first pieces each worker's
+    /// allocations reused, and a worker writing in a launcher page copies it
+    /// (seen with `scripts/worker-memory` and a page-by-page comparison of
+    /// a worker's heap with the launcher's: 6 such pages a worker).
     static func run() {
+        warmUp()
+        WorkerMemory.sealLauncherHeap()
+    }
+
+    @inline(never)
+    private static func warmUp() {
         let server = ServerConnectionParameters(
             host: "127.0.0.1", port: 5432, user: "powa", password: "-", dbname: "powa")
         let config = WorkerConfiguration(
@@ -44,7 +56,6 @@ enum LauncherPrewarm {
             threadName: config.name, level: .info, message: "\(config.srvid) \(SystemClock.now())")
         Logger(label: "powa-collector-worker").debug("prewarmed")
         planSnapshots(srvid: config.srvid, name: config.name)
-        WorkerMemory.sealLauncherHeap()
     }
 
     /// The pure planning of a snapshot and of a version update, on made-up

@@ -8,9 +8,17 @@ import Synchronization
 /// line per `write`, under one lock.
 final class StatusReporter: Sendable {
     private let current: Mutex<WorkerStatus>
+    /// Told when `snapshotRunning` changes, which the control loop waits on.
+    let controlWake: ControlLoopWake
+    /// When the running snapshot got its repository slot (wall clock): its
+    /// budget counts from there. A snapshot waiting its turn on an
+    /// overloaded machine is not a frozen server, and cancelling it for the
+    /// wait threw away the slot it had just been granted.
+    private let budgetStart = Mutex<Double?>(nil)
 
-    init(initial: WorkerStatus) {
+    init(initial: WorkerStatus) throws(SystemError) {
         current = Mutex(initial)
+        controlWake = try ControlLoopWake()
     }
 
     var status: WorkerStatus { current.withLock { $0 } }
@@ -21,8 +29,14 @@ final class StatusReporter: Sendable {
             let before = status
             change(&status)
             if status != before { Self.send(.status(status)) }
+            if status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
         }
     }
+
+    /// The running snapshot starts using its connections now (nil: it ended).
+    func startBudget(at start: Double?) { budgetStart.withLock { $0 = start } }
+
+    var budgetStartedAt: Double? { budgetStart.withLock { $0 } }
 
     func heartbeat() {
         current.withLock { _ in Self.send(.heartbeat) }

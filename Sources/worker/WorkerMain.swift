@@ -42,7 +42,7 @@ enum WorkerMain {
         logger.debug("Configuration: srvid \(config.srvid), \(config.server.redactedDescription), frequency \(config.frequency) s")
 
         let mailbox = try CollectorMailbox()
-        let reporter = StatusReporter(initial: WorkerStatus(status: WorkerStatusText.noRemoteConnection))
+        let reporter = try StatusReporter(initial: WorkerStatus(status: WorkerStatusText.noRemoteConnection))
         reporter.announce()
         CollectorThread.start(config: config, mailbox: mailbox, reporter: reporter, logger: logger)
         var loop = ControlLoop(

@@ -36,8 +36,9 @@ enum WorkerMemory {
         _ = csystemshims_malloc_trim()
     }
 
-    /// On the collector thread, while it waits: gives back the stack pages
-    /// that connecting and snapshotting touched deep below where it waits.
+    /// On a thread about to wait (the collector thread between snapshots,
+    /// the control thread once a snapshot ended): gives back the stack pages
+    /// that deeper calls touched below where it waits.
     static func releaseUnusedStack() {
         _ = csystemshims_release_unused_stack()
     }

@@ -16,6 +16,11 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
     public var lastSnapshotStart: Double?
     /// Wall time of the last finished snapshot, in seconds.
     public var lastSnapshotDuration: Double?
+    /// Seconds between when the last snapshot was due and when it began
+    /// reading the remote (after waiting for a repository slot); 0 for a
+    /// forced snapshot ahead of the schedule, nil before the first one. On
+    /// an overloaded machine every server's grows a little, none's a lot.
+    public var lastSnapshotLateness: Double?
     /// Last error, password-free, or nil when the last snapshot had none.
     public var lastError: String?
     /// Snapshots committed since the worker started.
@@ -33,7 +38,8 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
     public init(
         status: String, snapshotRunning: Bool = false, lastSnapshotStart: Double? = nil,
         lastSnapshotDuration: Double? = nil, lastError: String? = nil, snapshotsTaken: Int = 0,
-        snapshotsFailed: Int = 0, datasourceErrors: Int = 0, rowsCopied: Int = 0, bytesCopied: Int = 0
+        snapshotsFailed: Int = 0, datasourceErrors: Int = 0, rowsCopied: Int = 0, bytesCopied: Int = 0,
+        lastSnapshotLateness: Double? = nil
     ) {
         self.status = status
         self.snapshotRunning = snapshotRunning
@@ -45,6 +51,7 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
         self.datasourceErrors = datasourceErrors
         self.rowsCopied = rowsCopied
         self.bytesCopied = bytesCopied
+        self.lastSnapshotLateness = lastSnapshotLateness
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,6 +66,7 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
         datasourceErrors = try c.decodeIfPresent(Int.self, forKey: .datasourceErrors) ?? 0
         rowsCopied = try c.decodeIfPresent(Int.self, forKey: .rowsCopied) ?? 0
         bytesCopied = try c.decodeIfPresent(Int.self, forKey: .bytesCopied) ?? 0
+        lastSnapshotLateness = try c.decodeIfPresent(Double.self, forKey: .lastSnapshotLateness)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -72,5 +80,6 @@ public struct WorkerStatus: Codable, Equatable, Sendable {
         case datasourceErrors = "datasource_errors"
         case rowsCopied = "rows_copied"
         case bytesCopied = "bytes_copied"
+        case lastSnapshotLateness = "last_snapshot_lateness"
     }
 }

@@ -72,6 +72,10 @@ public enum PrometheusExposition {
                   "Start of the last snapshot, seconds since the Unix epoch.") { $0.lastSnapshotStart }
         perServer("powa_collector_last_snapshot_duration_seconds", .gauge,
                   "Wall time of the last finished snapshot.") { $0.lastSnapshotDuration }
+        perServer("powa_collector_last_snapshot_lateness_seconds", .gauge,
+                  "How late the last snapshot began reading the remote against its schedule.") {
+            $0.lastSnapshotLateness
+        }
         perServer("powa_collector_copied_rows_total", .counter,
                   "Rows copied into the repository by committed snapshots.") { Double($0.rowsCopied) }
         perServer("powa_collector_copied_bytes_total", .counter,

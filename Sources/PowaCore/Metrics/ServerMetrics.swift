@@ -15,13 +15,16 @@ public struct ServerMetrics: Equatable, Sendable {
     /// Seconds since the Unix epoch, nil before the first snapshot.
     public var lastSnapshotStart: Double?
     public var lastSnapshotDuration: Double?
+    /// How late the last snapshot began against its schedule, in seconds.
+    public var lastSnapshotLateness: Double?
     public var rowsCopied: Int
     public var bytesCopied: Int
 
     public init(
         srvid: Int, name: String, status: String, up: Bool, restarts: Int = 0, snapshotsTaken: Int = 0,
         snapshotsFailed: Int = 0, datasourceErrors: Int = 0, lastSnapshotStart: Double? = nil,
-        lastSnapshotDuration: Double? = nil, rowsCopied: Int = 0, bytesCopied: Int = 0
+        lastSnapshotDuration: Double? = nil, rowsCopied: Int = 0, bytesCopied: Int = 0,
+        lastSnapshotLateness: Double? = nil
     ) {
         self.srvid = srvid
         self.name = name
@@ -35,5 +38,6 @@ public struct ServerMetrics: Equatable, Sendable {
         self.lastSnapshotDuration = lastSnapshotDuration
         self.rowsCopied = rowsCopied
         self.bytesCopied = bytesCopied
+        self.lastSnapshotLateness = lastSnapshotLateness
     }
 }

@@ -105,6 +105,7 @@ public struct SnapshotSchedule: Equatable, Sendable {
     public mutating func poll(now: Double) -> SnapshotStart? {
         guard shouldStartSnapshot(now: now) else { return nil }
         let forced = forcedSnapshotQueued
+        let due = now >= nextRegularStart ? nextRegularStart : nil
         if now >= nextRegularStart {
             // Start to start; when late (overrun, suspended machine), one
             // snapshot now and the grid restarts from here: no catch-up.
@@ -118,7 +119,7 @@ public struct SnapshotSchedule: Equatable, Sendable {
         phase = .running(start: now)
         let refresh = pendingCatalogRefresh
         pendingCatalogRefresh = nil
-        return SnapshotStart(start: now, forced: forced, catalogRefresh: refresh)
+        return SnapshotStart(start: now, forced: forced, catalogRefresh: refresh, due: due)
     }
 
     /// The running snapshot ended, committed or not.

@@ -11,10 +11,15 @@ public struct SnapshotStart: Equatable, Sendable {
     /// `SnapshotSchedule.snapshotFinished(now:unconsumedCatalogRefresh:)`
     /// so that it is not lost.
     public var catalogRefresh: CatalogRefreshRequest?
+    /// When the regular snapshot this one serves was due, on the schedule's
+    /// clock; nil for a forced snapshot ahead of the grid. How late a
+    /// snapshot began against it is what an overloaded machine shows.
+    public var due: Double?
 
-    public init(start: Double, forced: Bool, catalogRefresh: CatalogRefreshRequest?) {
+    public init(start: Double, forced: Bool, catalogRefresh: CatalogRefreshRequest?, due: Double? = nil) {
         self.start = start
         self.forced = forced
         self.catalogRefresh = catalogRefresh
+        self.due = due
     }
 }

@@ -17,7 +17,7 @@ public enum ServiceStatusSummary {
         case .ready, .reloading: break
         }
         let running = statuses.values.filter { $0 == WorkerStatusText.running }.count
-        let starting = statuses.values.filter { $0 == SupervisedWorker.starting }.count
+        let starting = statuses.values.filter { $0 == WorkerMachine.starting }.count
         let failing = statuses.count - running - starting
         let servers = "\(statuses.count) server\(statuses.count == 1 ? "" : "s")"
         let reloading = state == .reloading ? "reloading; " : ""
