@@ -342,7 +342,8 @@ public struct SnapshotRun {
             switch phase {
             case .limitingIdleTime:
                 state = .fencing(.checking)
-                return emit(.execute(.parameterized(CoordinationSQL.fence(srvid: context.srvid, fence)), on: .repository))
+                return emit(
+                    .execute(.parameterized(CoordinationSQL.fence(srvid: context.srvid, fence)), on: .repository))
             case .checking:
                 if fenceRows.isEmpty { throw .fenced }
                 return takeSnapshot()

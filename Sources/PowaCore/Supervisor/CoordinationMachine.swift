@@ -148,8 +148,7 @@ struct CoordinationMachine: Sendable {
 
     /// A round starts when one is wanted and the connection is up.
     /// `statuses`: this instance's workers' statuses, published with it.
-    mutating func startRoundIfDue(connected: Bool, lease: Double, statuses: () -> [Int: String]) -> [SupervisorAction]
-    {
+    mutating func startRoundIfDue(connected: Bool, lease: Double, statuses: () -> [Int: String]) -> [SupervisorAction] {
         guard connected, case .idle(wanted: true, _) = round else { return [] }
         round = .reading
         return [.coordinate(CoordinationRound(identity: identity, leaseSeconds: lease, statuses: statuses()))]
@@ -171,17 +170,21 @@ struct CoordinationMachine: Sendable {
         for srvid in owned.keys.sorted() where plan.keep[srvid] != owned[srvid] {
             let owner = view.rows[srvid]?.owner
             if plan.stop.contains(srvid), owner == me {
-                step.actions.append(.log(.info, "server \(srvid) belongs to another instance now, handing it over", worker: nil))
+                step.actions.append(
+                    .log(.info, "server \(srvid) belongs to another instance now, handing it over", worker: nil))
             } else if owner != me {
                 step.actions.append(
-                    .log(.warning, "ownership of server \(srvid) lost (now \(owner ?? "released")), stopping its worker",
-                         worker: nil))
+                    .log(
+                        .warning, "ownership of server \(srvid) lost (now \(owner ?? "released")), stopping its worker",
+                        worker: nil))
             }
         }
         owned = plan.keep
         if !plan.release.isEmpty {
             step.actions.append(
-                .log(.debug, "releasing server\(plan.release.count == 1 ? "" : "s") \(plan.release.sorted())", worker: nil))
+                .log(
+                    .debug, "releasing server\(plan.release.count == 1 ? "" : "s") \(plan.release.sorted())",
+                    worker: nil))
             step.actions.append(.releaseServers(instance: me, srvids: plan.release.sorted()))
         }
         if plan.claim.isEmpty {

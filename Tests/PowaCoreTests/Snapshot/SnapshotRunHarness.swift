@@ -24,6 +24,10 @@ struct SnapshotRunHarness {
     var catalogs: [[String?]] = []
     var catalogRefresh: CatalogRefreshRequest?
     var failedFunctions = "0"
+    /// Set: the run is fenced (several instances); `ownsServer` is what the
+    /// repository's ownership row says.
+    var fence: OwnershipFence?
+    var ownsServer = true
 
     /// Answers tried before the healthy world's, by command index or content.
     var override: (Int, SnapshotRunCommand) -> SnapshotRunEvent? = { _, _ in nil }
@@ -66,7 +70,7 @@ struct SnapshotRunHarness {
                 srvid: Self.srvid, serverName: "127.0.0.1:5432", repositoryApplicationName: Self.applicationName,
                 repositoryExtensions: repository,
                 remoteServerVersionNum: 150_000, catalogRefresh: catalogRefresh, budgetSeconds: 30,
-                quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal))
+                quoteIdentifier: FakeQuoting.identifier, quoteLiteral: FakeQuoting.literal, fence: fence))
         var step = run.start()
         while true {
             effects += step.effects
@@ -91,6 +95,9 @@ struct SnapshotRunHarness {
             case .simple(RemoteSQL.now): return .succeeded(rows: [["2026-12-02 01:00:00+00"]])
             case .simple(RemoteSQL.databases): return .succeeded(rows: remoteDatabases)
             default:
+                if let fence, case .parameterized(CoordinationSQL.fence(srvid: Self.srvid, fence)) = statement {
+                    return .succeeded(rows: ownsServer ? [["1"]] : [])
+                }
                 if case .parameterized(let s) = statement,
                     s == sql.databaseModules(srvid: Self.srvid, serverVersionNum: 150_000)
                 {
@@ -171,6 +178,11 @@ extension SnapshotRunHarness {
                 (sql.replaceErrors(srvid: srvid, errors: []).text, "replace errors"),
                 (sql.clearErrors(srvid: srvid).text, "clear errors"),
                 (SessionSQL.setApplicationName(Self.applicationName).text, "set application_name"),
+                (
+                    fence.map { CoordinationSQL.idleInTransactionTimeout($0).text } ?? "-",
+                    "limit idle time to the lease"
+                ),
+                (fence.map { CoordinationSQL.fence(srvid: srvid, $0).text } ?? "-", "check ownership"),
                 (sql.databaseModules(srvid: srvid, serverVersionNum: 150_000)?.text ?? "-", "list db modules"),
                 (
                     sql.catalogs(srvid: srvid, serverVersionNum: 150_000, forceRefresh: catalogRefresh != nil)?.text
