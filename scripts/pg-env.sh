@@ -569,6 +569,13 @@ CREATE EXTENSION powa CASCADE;
 EOF
     if [[ $kind == *-remote ]]; then
         printf 'CREATE EXTENSION %s;\n' pg_qualstats pg_stat_kcache hypopg pg_wait_sampling pg_track_settings
+        # A database or role setting that is never dropped. pg_track_settings
+        # 2.1.0's snapshot of pg_db_role_setting takes its timestamp from the
+        # rows it reads: once a test database's settings are dropped and none
+        # is left, every later snapshot of this remote, in every repository
+        # that saw them, fails in pg_track_settings_snapshot_rds ("null value
+        # in column ts", SQLSTATE 23502). Real servers rarely have none.
+        printf 'ALTER ROLE %s SET work_mem = %s;\n' "$UNPRIVILEGED_ROLE" "'4MB'"
     else
         printf 'CREATE EXTENSION pg_track_settings;\n'
         # A copy of the powa database, so that each test gets its own

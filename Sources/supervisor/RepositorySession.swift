@@ -18,6 +18,8 @@ final class RepositorySession {
     static let statementTimeoutSeconds = 10.0
 
     let session: PowaSession
+    /// `CoordinationSQL.createSchema` ran on this session.
+    var coordinationSchemaReady = false
     let powaVersion: PowaVersion
     /// The powa extension's schema, quoted.
     let powaSchema: String
@@ -134,7 +136,7 @@ final class RepositorySession {
     func close() { session.close() }
 
     /// Runs `body`, wrapping its error for the typed-throws signature.
-    private static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {
+    static func postgres<T>(_ body: () throws(PostgresError) -> T) throws(RepositorySessionError) -> T {
         do {
             return try body()
         } catch {
@@ -150,6 +152,8 @@ enum RepositorySessionError: Error, CustomStringConvertible {
     case version(PowaVersionError)
     /// `powa_servers` or `pg_extension` rows do not have the expected shape.
     case unexpectedRows(RowDecodingError)
+    /// The role may not create or use the coordination schema.
+    case coordinationNotPermitted(CoordinationPermissionError)
 
     /// Whether the connection is unusable (rather than one statement failing).
     var isConnectionBroken: Bool {
@@ -161,6 +165,7 @@ enum RepositorySessionError: Error, CustomStringConvertible {
         case .postgres(let error): error.description
         case .version(let error): error.description
         case .unexpectedRows(let error): "unexpected rows from the repository: \(error)"
+        case .coordinationNotPermitted(let error): error.description
         }
     }
 }

@@ -53,7 +53,9 @@ final class ServiceManagerNotifier {
 
     deinit { Glibc.close(fd) }
 
-    func send(_ message: ServiceManagerMessage) {
+    /// Returns whether the datagram went out (a full socket buffer refuses it).
+    @discardableResult
+    func send(_ message: ServiceManagerMessage) -> Bool {
         let bytes = Array(message.datagram.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -69,6 +71,7 @@ final class ServiceManagerNotifier {
         } else if sent >= 0 {
             reportedFailure = false
         }
+        return sent >= 0
     }
 
     private static func environment(_ name: String) -> String? {

@@ -14,7 +14,8 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             Sends WORKERS_STATUS on the repository's powa_collector channel with a fresh response \
             channel, as powa-web does, and prints one line per server: srvid, name, status, last \
-            snapshot and last error (the last two from powa_snapshot_metas). Exits 1 with a message \
+            snapshot and last error (the last two from powa_snapshot_metas), and, when several \
+            instances share the repository, the one that owns each server. Exits 1 with a message \
             when no collector answers within 2 seconds, 2 when the configuration or the repository fails.
             """)
 
@@ -52,14 +53,20 @@ struct StatusCommand: ParsableCommand {
             SupervisorCommand.printError(problem.message)
             throw ExitCode(problem.exitCode)
         }
-        let rows: [StatusRow]
+        var rows: [StatusRow]
         do {
             rows = try Self.rows(repository, statuses: statuses, useServerAlias: configuration.useServerAlias)
         } catch {
             SupervisorCommand.printError("cannot read the servers from the repository: \(error)")
             throw ExitCode(2)
         }
-        let text = json ? StatusTable.json(rows) : StatusTable.text(rows)
+        let owners = Self.owners(repository)
+        rows = rows.map { row in
+            var row = row
+            row.owner = owners.owners[row.srvid]
+            return row
+        }
+        let text = json ? StatusTable.json(rows) : StatusTable.text(rows, showingOwners: owners.liveInstances > 1)
         _ = try? FileDescriptorIO.writeAll(1, Array(text.utf8))
     }
 

@@ -1,5 +1,5 @@
-import Glibc
 import CollectorLogging
+import Glibc
 import Logging
 import PostgresClient
 import PowaCore
@@ -25,7 +25,7 @@ final class Supervisor {
     static let readyPerWakeUp = 32
     static let readBytesPerWakeUp = 16384
 
-    private var machine = SupervisorStateMachine()
+    private var machine = SupervisorStateMachine(instance: Supervisor.identity())
     private let clock = MonotonicClock()
     private var presence: PresenceClock
     private let poller: EventPoller
@@ -36,9 +36,7 @@ final class Supervisor {
     let logger = Logger(label: "powa-collector")
     private let spawner: WorkerSpawner
 
-    private var repository: RepositorySession?
-    /// Senders checked in the batch of notifications being processed.
-    private var senderPermissions: [Int32: Bool] = [:]
+    private(set) var repository: RepositorySession?
     /// Live worker processes by pid, until reaped.
     private var workers: [pid_t: WorkerChannel] = [:]
     /// Workers whose stdin is watched for POLLOUT (bytes wait for it).
@@ -80,6 +78,20 @@ final class Supervisor {
         metricsServer?.attach(to: poller, tag: Self.metricsTag)
     }
 
+    /// This process among the instances sharing the repository: host, pid
+    /// and 64 random bits, so that no two starts share an id.
+    static func identity() -> InstanceIdentity {
+        var name = [UInt8](repeating: 0, count: 256)
+        let found = name.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) == 0 }
+        }
+        let hostname = found ? String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) : "unknown"
+        let pid = getpid()
+        var random = SystemRandomNumberGenerator()
+        let suffix = String(random.next() as UInt64, radix: 16)
+        return InstanceIdentity(id: "\(hostname):\(pid):\(suffix)", hostname: hostname, pid: pid)
+    }
+
     /// Runs until the machine exits; returns the exit status.
     func run(_ loaded: LoadedConfiguration) -> Int32 {
         logger.info("Starting powa-collector \(CollectorVersion.current)")
@@ -118,10 +130,10 @@ final class Supervisor {
 
     /// The machine's time: the monotonic clock without the gaps during
     /// which this loop did not run (reported once as `loopStalled`).
-    private func presentNow() -> Double {
+    private func presentNow() -> MonotonicInstant {
         let stall = presence.observe(MonotonicInstant(seconds: clock.now()))
-        if stall > .zero { pendingEvents.append(.loopStalled(seconds: stall.inSeconds)) }
-        return presence.now.seconds
+        if stall > .zero { pendingEvents.append(.loopStalled(stall)) }
+        return presence.now
     }
 
     // MARK: - Waiting
@@ -150,7 +162,7 @@ final class Supervisor {
 
         let now = presentNow()
         if !pendingEvents.isEmpty { feed(.tick) }  // a stall to report
-        let machineWait = machine.nextDeadline.map { max(0, $0 - now) } ?? .infinity
+        let machineWait = machine.nextDeadline.map { max(0, ($0 - now).inSeconds) } ?? .infinity
         // The operator interfaces' own deadlines, on the plain clock.
         let rawNow = clock.now()
         let interfaceDeadlines = [
@@ -159,7 +171,8 @@ final class Supervisor {
         ]
         let wait = interfaceDeadlines.compactMap { $0 }.reduce(machineWait) { min($0, max(0, $1 - rawNow)) }
         // Rounded up, so that a wake-up is never a hair before the deadline.
-        let milliseconds = wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
+        let milliseconds =
+            wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
             ? Self.wakeUpLimitMilliseconds : Int32((wait * 1000).rounded(.up))
         let ready: [EventPoller.Ready]
         do {
@@ -222,16 +235,11 @@ final class Supervisor {
         guard let serviceManager else { return }
         nextStatusSummaryAt = clock.now() + Self.statusSummaryInterval
         let line = ServiceStatusSummary.line(
-            statuses: machine.workersStatus(now: clock.now()), repositoryConnected: machine.isRepositoryConnected,
-            state: machine.serviceState)
-        for message in serviceNotifications.summary(line) { serviceManager.send(message) }
-    }
-
-    /// Stop and reload requests first, child exits last: when systemd stops
-    /// the whole control group, the launcher's and workers' deaths by the
-    /// same SIGTERM must be seen as part of the shutdown, not as failures.
-    static func handlingOrder(_ signals: [Int32]) -> [Int32] {
-        signals.filter { $0 != SIGCHLD } + (signals.contains(SIGCHLD) ? [SIGCHLD] : [])
+            statuses: machine.workersStatus(now: presence.now), repositoryConnected: machine.isRepositoryConnected,
+            state: machine.serviceState, coordination: machine.coordinationSummary)
+        for message in serviceNotifications.summary(line) where !serviceManager.send(message) {
+            serviceNotifications.statusNotDelivered()
+        }
     }
 
     /// Keeps the poller on the current repository connection's socket. A
@@ -250,14 +258,22 @@ final class Supervisor {
     }
 
     private func handleSignals() {
-        for signal in Self.handlingOrder(SignalPipe.drain()) {
+        for signal in ReceivedSignal.handlingOrder(SignalPipe.drain().compactMap(Self.received)) {
             switch signal {
-            case SIGCHLD: reapWorkers()
-            case SIGHUP: feed(.signalReceived(.hangup))
-            case SIGTERM: feed(.signalReceived(.terminate))
-            case SIGINT: feed(.signalReceived(.interrupt))
-            default: break
+            case .childExited: reapWorkers()
+            case .supervisor(let signal): feed(.signalReceived(signal))
             }
+        }
+    }
+
+    /// The signals the supervisor installed handlers for, by number.
+    static func received(_ number: Int32) -> ReceivedSignal? {
+        switch number {
+        case SIGCHLD: .childExited
+        case SIGHUP: .supervisor(.hangup)
+        case SIGTERM: .supervisor(.terminate)
+        case SIGINT: .supervisor(.interrupt)
+        default: nil
         }
     }
 
@@ -283,7 +299,8 @@ final class Supervisor {
         guard wants != watchingOutput.contains(worker.pid) else { return }
         if wants {
             do {
-                try poller.watch(worker.stdinFD, .writable, key: Self.workerInputTag | UInt64(UInt32(bitPattern: worker.pid)))
+                try poller.watch(
+                    worker.stdinFD, .writable, key: Self.workerInputTag | UInt64(UInt32(bitPattern: worker.pid)))
                 watchingOutput.insert(worker.pid)
             } catch {
                 logger.error("cannot watch a worker's stdin: \(error)")
@@ -311,7 +328,7 @@ final class Supervisor {
             let termination = WorkerTermination(exit)
             guard let worker = workers.removeValue(forKey: pid) else {
                 // The launcher, or an orphan of a dead launcher: not a worker.
-                spawner.reaped(pid: pid, termination, collectorStopping: machine.serviceState == .stopping)
+                if spawner.reaped(pid: pid) { feed(.launcherExited(pid: pid, termination)) }
                 continue
             }
             let lastWords = worker.readAvailable(maximumReads: 64, bytesPerRead: 65536)
@@ -329,7 +346,8 @@ final class Supervisor {
                 process: process, srvid: configuration.srvid, name: configuration.name, poller: poller)
             workers[process.pid] = channel
             do {
-                try poller.watch(channel.stdoutFD, .readable, key: Self.workerOutputTag | UInt64(UInt32(bitPattern: process.pid)))
+                try poller.watch(
+                    channel.stdoutFD, .readable, key: Self.workerOutputTag | UInt64(UInt32(bitPattern: process.pid)))
             } catch {
                 logger.error("cannot watch a worker's stdout: \(error)")
             }
@@ -341,19 +359,14 @@ final class Supervisor {
 
     func send(_ message: SupervisorMessage, to pid: pid_t) {
         guard let worker = workers[pid] else {
-            logger.debug("not sending \(message.typeName) to process \(pid): it is gone")
+            feed(.workerInputDropped(pid: pid, message: message.typeName, .processGone))
             return
         }
         defer { updateOutputInterest(worker) }
         switch worker.send(message) {
-        case .queued:
-            break
-        case .closed:
-            logger.debug("not sending \(message.typeName): the worker's stdin is closed",
-                         metadata: threadMetadata(worker.name))
-        case .overflow:
-            logger.warning("dropped \(message.typeName): the worker is not reading its stdin",
-                           metadata: threadMetadata(worker.name))
+        case .queued: break
+        case .closed: feed(.workerInputDropped(pid: pid, message: message.typeName, .inputClosed))
+        case .overflow: feed(.workerInputDropped(pid: pid, message: message.typeName, .overflow))
         }
     }
 
@@ -416,15 +429,9 @@ final class Supervisor {
                 return
             }
             if notifications.isEmpty { return }
-            // A sender checked once is not checked again in the same batch.
-            senderPermissions = [:]
+            feed(.notificationBatchBegan)
             for notification in notifications where notification.channel == RepositorySession.channel {
-                if let known = senderPermissions[notification.senderPID] {
-                    feed(.notificationReceived(
-                        payload: notification.payload, senderPermitted: known, senderPID: notification.senderPID))
-                } else {
-                    feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
-                }
+                feed(.notificationFromUncheckedSender(payload: notification.payload, senderPID: notification.senderPID))
                 if repository !== session || exitCode != nil { return }
             }
         }
@@ -436,11 +443,11 @@ final class Supervisor {
         if let error = check.error {
             if error.isConnectionBroken {
                 repositoryLost(error.description)
-                return
+            } else {
+                feed(.senderPermissionCheckFailed(payload: payload, senderPID: senderPID, reason: error.description))
             }
-            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
+            return
         }
-        senderPermissions[senderPID] = check.permitted
         feed(.notificationReceived(payload: payload, senderPermitted: check.permitted, senderPID: senderPID))
     }
 
@@ -457,14 +464,12 @@ final class Supervisor {
                 repositoryLost(error.description)
                 return
             }
-            // A failed check means "not permitted", as with a separate check.
-            logger.warning("cannot check the permission of backend \(senderPID): \(error)")
-            senderPermissions[senderPID] = false
-            answer(channel: channel, payload: deniedPayload)
-            feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: false))
+            feed(
+                .conditionalAnswerFailed(
+                    request, channel: channel, deniedPayload: deniedPayload, senderPID: senderPID,
+                    reason: error.description))
             return
         }
-        senderPermissions[senderPID] = permitted
         feed(.conditionalAnswerSent(request, senderPID: senderPID, senderPermitted: permitted))
     }
 
@@ -476,7 +481,7 @@ final class Supervisor {
             if error.isConnectionBroken {
                 repositoryLost(error.description)
             } else {
-                logger.warning("cannot answer on channel \"\(channel.prefix(64))\": \(error)")
+                feed(.notificationAnswerFailed(channel: channel, reason: error.description))
             }
         }
     }
@@ -484,14 +489,7 @@ final class Supervisor {
     // MARK: - Configuration
 
     func reloadConfigurationFile() {
-        let result = ConfigurationFile.load(configurationSource)
-        if case .success(let loaded) = result, loaded.configuration.metricsListen != metricsServer?.address {
-            logger.warning("""
-                metrics_listen changed in \(loaded.path): the endpoint is opened at startup only, \
-                restart the collector to apply it
-                """)
-        }
-        feed(.configurationFileReloaded(result))
+        feed(.configurationFileReloaded(ConfigurationFile.load(configurationSource)))
     }
 
     func finish(code: Int32) {

@@ -56,25 +56,13 @@ final class WorkerSpawner {
             arguments: [Self.workerProgramName, LauncherProtocol.parentPIDOption, String(getpid())])
     }
 
-    /// A child that was not a worker was reaped: the launcher, or nothing
-    /// of ours to know about.
-    /// While the collector stops, its end is expected (systemd signals the
-    /// whole control group) and is no news.
-    func reaped(pid: pid_t, _ termination: WorkerTermination, collectorStopping: Bool) {
-        guard let launcher, launcher.pid == pid else { return }
-        defer {
-            launcher.close()
-            self.launcher = nil
-        }
-        if collectorStopping {
-            logger.debug("the worker launcher (pid \(pid)) ended (\(termination))")
-            return
-        }
-        logger.warning("""
-            the worker launcher (pid \(pid)) ended (\(termination)); running workers go on, \
-            new ones are started with posix_spawn until it is restarted; if something killed it, \
-            see the kernel log (dmesg) for the OOM killer
-            """)
+    /// A child that was not a worker was reaped; returns whether it was the
+    /// launcher (then forgotten: the next spawn starts another).
+    func reaped(pid: pid_t) -> Bool {
+        guard let launcher, launcher.pid == pid else { return false }
+        launcher.close()
+        self.launcher = nil
+        return true
     }
 
     /// At shutdown: the launcher exits when its socket closes.

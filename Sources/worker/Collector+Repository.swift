@@ -53,10 +53,8 @@ extension Collector {
             let statement = replace
                 ? sql.replaceErrors(srvid: config.srvid, errors: errors)
                 : sql.appendErrors(srvid: config.srvid, errors: errors)
-            do {
-                try repository.run(statement)
-            } catch {
-                logger.warning("Could not record errors for server \(config.srvid): \(error) (they are in this log only; check the repository's log)")
+            if case .failed(let failure) = runFenced(statement, on: repository) {
+                logger.warning("Could not record errors for server \(config.srvid): \(failure.message) (they are in this log only; check the repository's log)")
             }
         }
     }

@@ -28,14 +28,23 @@ final class CollectorMailbox: Sendable {
     /// Read end: the collector polls it while waiting; write end: `post`.
     let wakeRead: Int32
     private let wakeWrite: Int32
+    /// Readable once the collector thread has ended (one byte, never
+    /// drained): a stopping control thread waits on it instead of polling
+    /// a flag. (Its main loop learns of the end through `ControlLoopWake`.)
+    let finishedFD: Int32
+    private let finishedWrite: Int32
 
     init() throws(SystemError) {
+        (wakeRead, wakeWrite) = try Self.nonBlockingPipe()
+        (finishedFD, finishedWrite) = try Self.nonBlockingPipe()
+    }
+
+    private static func nonBlockingPipe() throws(SystemError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw SystemError(call: "pipe", errno: errno) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        try FileDescriptorIO.setNonBlocking(wakeRead)
-        try FileDescriptorIO.setNonBlocking(wakeWrite)
+        try FileDescriptorIO.setNonBlocking(fds[0])
+        try FileDescriptorIO.setNonBlocking(fds[1])
+        return (fds[0], fds[1])
     }
 
     func post(_ command: SupervisorMessage) {
@@ -57,7 +66,26 @@ final class CollectorMailbox: Sendable {
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
-    func markFinished() { state.withLock { $0.finished = true } }
+    /// The collector thread has returned: wakes a control thread waiting
+    /// in `waitUntilFinished`.
+    func markFinished() {
+        state.withLock { $0.finished = true }
+        var byte: UInt8 = 1
+        _ = write(finishedWrite, &byte, 1)
+    }
+
+    /// Waits until the collector thread has ended, at most `seconds`;
+    /// true when it has.
+    func waitUntilFinished(seconds: Double) -> Bool {
+        let deadline = SystemClock.now() + seconds
+        while !isFinished {
+            let left = deadline - SystemClock.now()
+            if left <= 0 { return false }
+            var entry = pollfd(fd: finishedFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, Int32(left * 1000) + 1)
+        }
+        return true
+    }
 
     /// Takes the queued commands.
     func takeCommands() -> [SupervisorMessage] {
@@ -70,8 +98,12 @@ final class CollectorMailbox: Sendable {
     /// Waits until a command arrives, stop is asked, or `seconds` pass.
     func wait(seconds: Double) {
         if state.withLock({ !$0.commands.isEmpty || $0.stopRequested }) { return }
+        waitForWake(milliseconds: Int32(max(0, min(seconds, 3600)) * 1000))
+    }
+
+    /// Sleeps on the wake pipe, then empties it.
+    private func waitForWake(milliseconds: Int32) {
         var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(max(0, min(seconds, 3600)) * 1000)
         _ = poll(&entry, 1, milliseconds)
         var drain = [UInt8](repeating: 0, count: 64)
         while read(wakeRead, &drain, drain.count) > 0 {}
@@ -93,10 +125,9 @@ final class CollectorMailbox: Sendable {
             let (granted, stopping) = state.withLock { ($0.slotGranted, $0.stopRequested) }
             if stopping { return false }
             if granted { return true }
-            var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, 1000)
-            var drain = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &drain, drain.count) > 0 {}
+            // `grantSlot` and `requestStop` both write the wake pipe; the
+            // timeout only bounds a wake-up lost to a full pipe.
+            waitForWake(milliseconds: 1000)
         }
     }
 
@@ -130,8 +161,10 @@ final class CollectorMailbox: Sendable {
     /// A new snapshot starts with a clean slate.
     func beginSnapshot() { state.withLock { $0.snapshotAborted = false } }
 
-    /// Whether the running snapshot must stop and roll back.
-    var shouldAbortSnapshot: Bool { state.withLock { $0.stopRequested || $0.snapshotAborted } }
+    /// Why the running snapshot must stop and roll back, if it must.
+    var interruption: SnapshotInterruption? {
+        state.withLock { $0.stopRequested ? .stopping : $0.snapshotAborted ? .overBudget : nil }
+    }
 
     /// Last resort for a server that answers nothing, not even a cancel
     /// request: shutting the sockets down makes the blocked libpq call
@@ -154,22 +187,10 @@ final class CollectorMailbox: Sendable {
 enum CancelRequests {
     static func send(_ cancellers: [PostgresCanceller]) {
         guard !cancellers.isEmpty else { return }
-        let box = Unmanaged.passRetained(CancellerList(cancellers))
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            let list = Unmanaged<CancellerList>.fromOpaque(context!).takeRetainedValue()
-            for canceller in list.cancellers { canceller.cancelCurrentStatement() }
-            return nil
-        }, box.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
+        // Without a thread (limits reached) the statement runs on until its
+        // statement_timeout, and a stop still ends the process.
+        try? DetachedThread.start {
+            for canceller in cancellers { canceller.cancelCurrentStatement() }
         }
-    }
-
-    final class CancellerList: Sendable {
-        let cancellers: [PostgresCanceller]
-        init(_ cancellers: [PostgresCanceller]) { self.cancellers = cancellers }
     }
 }

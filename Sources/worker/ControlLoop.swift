@@ -17,17 +17,14 @@ struct ControlLoop {
 
     /// Seconds between a stop and the forced exit, within the 2 s promise.
     static let stopGrace = 1.5
-    /// Seconds past the budget before the whole snapshot is cancelled, and
-    /// again before its sockets are shut down. The budget itself is the
-    /// remote's `statement_timeout`, which costs only the slow datasource;
-    /// this watchdog is the backstop for a server too frozen to apply it.
-    static let cancelGrace = 5.0
+    /// Seconds the collector thread gets to return once its sockets are
+    /// shut down at a stop.
+    static let shutdownGrace = 0.05
 
     mutating func run() -> Never {
         var lastHeartbeat = -Double.infinity
         var nextHeartbeat = SystemClock.now()
-        var budgetAction = 0  // 0: none yet, 1: cancelled, 2: sockets shut down
-        var collectorStuck = false
+        var watchdog = SnapshotBudgetWatchdog()
         while true {
             let now = SystemClock.now()
             // The interval the supervisor expects in the current state: a
@@ -36,7 +33,7 @@ struct ControlLoop {
             nextHeartbeat = lastHeartbeat + interval
             // A collector thread that did not come back even with its
             // sockets shut down is hung: silence lets the watchdog end it.
-            if now >= nextHeartbeat, !collectorStuck {
+            if now >= nextHeartbeat, watchdog.sendsHeartbeats {
                 reporter.heartbeat()
                 lastHeartbeat = now
                 nextHeartbeat = now + interval
@@ -66,23 +63,20 @@ struct ControlLoop {
 
             // A snapshot past its budget: cancel, then cut the connections.
             let status = reporter.status
-            if status.snapshotRunning, let start = reporter.budgetStartedAt {
-                let elapsed = SystemClock.wallNow() - start
-                if elapsed > snapshotBudget + Self.cancelGrace, budgetAction == 0 {
-                    logger.warning("Snapshot running for \(Int(elapsed)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)")
-                    mailbox.cancelInFlight()
-                    budgetAction = 1
-                } else if elapsed > snapshotBudget + 2 * Self.cancelGrace, budgetAction == 1 {
-                    logger.warning("Server did not honour the cancel request: closing the connections (look at the remote server's pg_stat_activity and its log)")
-                    mailbox.shutDownSockets()
-                    budgetAction = 2
-                } else if elapsed > snapshotBudget + 3 * Self.cancelGrace, budgetAction == 2, !collectorStuck {
-                    logger.error("The snapshot did not end with its connections closed: no more heartbeats, so the supervisor restarts this worker")
-                    collectorStuck = true
-                }
-            } else {
-                budgetAction = 0
-                collectorStuck = false
+            // The budget counts from the repository slot, not the snapshot's start.
+            let elapsed = status.snapshotRunning ? reporter.budgetStartedAt.map { SystemClock.wallNow() - $0 } : nil
+            switch watchdog.observe(elapsed: elapsed, budget: snapshotBudget) {
+            case nil:
+                break
+            case .cancelStatements:
+                logger.warning("Snapshot running for \(Int(elapsed ?? 0)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)")
+                mailbox.cancelInFlight()
+            case .shutDownSockets:
+                logger.warning("Server did not honour the cancel request: closing the connections (look at the remote server's pg_stat_activity and its log)")
+                mailbox.shutDownSockets()
+            case .stopHeartbeats:
+                // Silence lets the supervisor's watchdog end this worker.
+                logger.error("The snapshot did not end with its connections closed: no more heartbeats, so the supervisor restarts this worker")
             }
         }
     }
@@ -140,13 +134,9 @@ struct ControlLoop {
         logger.info("Stopping worker (\(reason))")
         reporter.update { $0.status = WorkerStatusText.stopping }
         mailbox.requestStop()
-        let deadline = SystemClock.now() + Self.stopGrace
-        while !mailbox.isFinished, SystemClock.now() < deadline {
-            usleep(20_000)
-        }
-        if !mailbox.isFinished {
+        if !mailbox.waitUntilFinished(seconds: Self.stopGrace) {
             mailbox.shutDownSockets()
-            usleep(50_000)
+            _ = mailbox.waitUntilFinished(seconds: Self.shutdownGrace)
         }
         logger.info("stopped")
         WorkerExit.now(0)

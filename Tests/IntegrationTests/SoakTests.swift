@@ -11,7 +11,9 @@ import TestSupport
 /// arrive on `powa_collector`. Whatever happened, every committed snapshot
 /// must be whole, no snapshot lost but those the faults interrupted, every
 /// server collecting again, no process left behind, the supervisor's
-/// descriptors as before, and every status request answered.
+/// descriptors as before, and every status request answered. The same with
+/// two instances sharing a repository: one frozen, one killed, the
+/// repository restarted.
 @Suite(.enabled(if: TestEnvironment.isAvailable && TestEnvironment.script != nil))
 struct SoakTests {
     static let frequency = 5.0
@@ -203,6 +205,25 @@ struct SoakTests {
         _ repository: PowaRepositoryFixture, servers: Set<Int>, initialSequence: [Int: Int],
         faults: [Fault], since started: Double
     ) throws {
+        let snapshots = try checkWholeSnapshots(repository, servers: servers, initialSequence: initialSequence)
+        for srvid in servers.sorted() {
+            // Gaps longer than 1.5 periods need a fault of this server that
+            // started within them and ended at most two periods before their end.
+            let times = snapshots[srvid, default: []].filter { $0 >= started - Self.frequency }
+            for (from, to) in zip(times, times.dropFirst()) where to - from > 1.5 * Self.frequency + 1 {
+                let causes = faults.filter { $0.servers.contains(srvid) && $0.start >= from - 1 && $0.start <= to }
+                let explained = causes.contains { to <= $0.end + 2 * Self.frequency + 5 }
+                #expect(explained, "server \(srvid): no snapshot for \(Int(to - from)) s without a fault to explain it")
+            }
+        }
+    }
+
+    /// `_tmp` tables empty; every committed snapshot present in every
+    /// always-filled datasource. Returns each server's snapshot times.
+    private func checkWholeSnapshots(
+        _ repository: PowaRepositoryFixture, servers: Set<Int>, initialSequence: [Int: Int]
+    ) throws -> [Int: [Double]] {
+        var snapshots: [Int: [Double]] = [:]
         let tmpTables = try repository.admin.execute(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                 + " WHERE c.relkind = 'r' AND c.relname LIKE '%\\_tmp'").rows.compactMap { $0[0] }
@@ -224,15 +245,104 @@ struct SoakTests {
             for ((table, _), values) in zip(Self.wholeSnapshotTables, timestamps) {
                 #expect(values == timestamps[0], "server \(srvid): \(table) does not hold the same snapshots")
             }
-            // Gaps longer than 1.5 periods need a fault of this server that
-            // started within them and ended at most two periods before their end.
-            let times = timestamps[0].filter { $0 >= started - Self.frequency }
-            for (from, to) in zip(times, times.dropFirst()) where to - from > 1.5 * Self.frequency + 1 {
-                let causes = faults.filter { $0.servers.contains(srvid) && $0.start >= from - 1 && $0.start <= to }
-                let explained = causes.contains { to <= $0.end + 2 * Self.frequency + 5 }
-                #expect(explained, "server \(srvid): no snapshot for \(Int(to - from)) s without a fault to explain it")
+            snapshots[srvid] = timestamps[0]
+        }
+        return snapshots
+    }
+
+    /// The soak with several instances on a repository of their own (lease
+    /// 3 s): one instance frozen then resumed, one SIGKILLed (and a fresh
+    /// one started, so that two run again), then the repository restarted
+    /// while two run. Whatever happened: no server snapshotted twice within
+    /// half a frequency, every server collected again after each fault,
+    /// every committed snapshot whole, and no process left behind.
+    @Test(.timeLimit(.minutes(4)))
+    func twoInstancesSurviveAFreezeAKillAndARepositoryRestart() async throws {
+        guard let dedicated = try await DedicatedCluster(kind: "powa4-repo", prefix: "soakrepo") else { return }
+        do {
+            try await soakTwoInstances(dedicated)
+        } catch {
+            await dedicated.remove()
+            throw error
+        }
+        await dedicated.remove()
+    }
+
+    private func soakTwoInstances(_ dedicated: DedicatedCluster) async throws {
+        typealias Several = SeveralInstancesTests
+        let frequency = Int(Self.frequency)
+        var repository = try PowaRepositoryFixture(
+            cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+        let servers = try (31...38).map { try repository.registerServer(address: $0, frequency: frequency) }
+        // Every snapshot stays in the *_current tables, where it is checked.
+        try repository.admin.execute("UPDATE powa_servers SET powa_coalesce = 1000000 WHERE id > 0")
+        let initialSequence = try sequences(repository)
+        var instances = try await Several.startInstances(2, on: repository)
+        var everyProcess: Set<pid_t> = []
+        func remember() {
+            for instance in instances {
+                everyProcess.insert(instance.pid)
+                everyProcess.formUnion(instance.workerPids())
             }
         }
+        // After a fault: the servers split among the running instances as
+        // rendezvous hashing says, and each snapshotted since the fault.
+        // Bound: the split, then a lease for leases from before the fault
+        // to end, then a frequency.
+        func recovered(since: Double, _ what: String) async throws {
+            let bound = Several.settleBound(servers.count) + Several.lease + Self.frequency
+            let done = try await Several.patiently(timeout: bound) {
+                try servers.allSatisfy { (try repository.lastSnapshot($0) ?? 0) > since }
+                    && Several.settled(servers, over: instances, repository)
+            }
+            remember()
+            #expect(done, "not every server collected again within \(Int(bound)) s after \(what)\n\(Several.logs(instances))")
+        }
+        do {
+            try await recovered(since: try repository.now(), "the start")
+
+            // One instance frozen for longer than its lease, then resumed.
+            let frozen = instances[0]
+            frozen.signal(SIGSTOP)
+            try await Task.sleep(nanoseconds: UInt64((2 * Several.lease + Several.round) * 1e9))
+            frozen.signal(SIGCONT)
+            try await recovered(since: try repository.now(), "SIGSTOP then SIGCONT")
+
+            // One instance killed; a fresh one started.
+            let victim = instances.removeLast()
+            victim.signal(SIGKILL)
+            _ = await eventually(timeout: Several.slack) { victim.process.exitStatus() != nil }
+            await victim.stop()
+            instances += try await Several.startInstances(1, on: repository)
+            try await recovered(since: try repository.now(), "SIGKILL of an instance")
+
+            // The repository restarted under both.
+            repository.close()
+            try await dedicated.control("stop")
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            try await dedicated.control("start")
+            repository = try PowaRepositoryFixture(
+                cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            try await recovered(since: try repository.now(), "a repository restart")
+        } catch {
+            for instance in instances { await instance.stop() }
+            repository.close()
+            throw error
+        }
+
+        // SIGTERM: each exits 0, nothing left behind (the killed one's
+        // workers included).
+        for instance in instances {
+            instance.signal(SIGTERM)
+            let termination = await instance.process.waitForExit(timeout: 20)
+            #expect(termination == .exited(0), "\(String(describing: termination))\n\(instance.logTail())")
+        }
+        let gone = await eventually(timeout: 5) { everyProcess.allSatisfy { !ProcessTable.isAlive($0) } }
+        #expect(gone, "left behind: \(everyProcess.filter { ProcessTable.isAlive($0) })")
+        for instance in instances { await instance.stop() }
+        #expect(try Several.doubleSnapshots(servers, repository).isEmpty, "\(Several.logs(instances))")
+        _ = try checkWholeSnapshots(repository, servers: Set(servers), initialSequence: initialSequence)
+        repository.close()
     }
 
     private func sequences(_ repository: PowaRepositoryFixture) throws -> [Int: Int] {

@@ -36,11 +36,11 @@ import TestSupport
                 // Four kinds of refusal: a first line each, then at most one
                 // summary per kind and 10 s window (and the last ones).
                 let refusals = { supervisor.logLines(thread: "-", containing: ": the sender is not permitted") }
-                let accounted = await eventually(timeout: 2 * RequestLogThrottle.standardInterval) {
+                let accounted = await eventually(timeout: 2 * RequestLogThrottle.standardInterval.inSeconds) {
                     Self.refusalsCounted(refusals()) == 2_000
                 }
                 #expect(accounted, "\(Self.refusalsCounted(refusals())) refusals in \(refusals())")
-                let bound = requests.count * (2 + Int(elapsed / RequestLogThrottle.standardInterval) + 1)
+                let bound = requests.count * (2 + Int(elapsed / RequestLogThrottle.standardInterval.inSeconds) + 1)
                 #expect(refusals().count <= bound, "\(refusals().count) lines: \(refusals())")
                 let added = supervisor.logLines(containing: "").count - linesBefore
                 #expect(added <= bound + 10, "\(added) lines added:\n\(supervisor.logTail(60))")

@@ -76,16 +76,28 @@ struct WorkerCommandTests {
         let worker = try WorkerProcess()
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 3600, host: "127.0.0.16")))
         let version = "SELECT version FROM powa_servers WHERE id = $1"
-        let deadline = Monotonic.now() + 10
-        while Monotonic.now() < deadline, try fixture.query(version, [String(srvid)]).first?[0] == nil { usleep(100_000) }
+        // The server's version and its extensions' are saved one after the
+        // other: wait for both, or the next step races the first save.
+        let hypopg = "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg' AND version IS NOT NULL"
+        let deadline = Monotonic.now() + 20
+        while Monotonic.now() < deadline,
+            try fixture.query(version, [String(srvid)]).first?[0] == nil || fixture.count(hypopg, [String(srvid)]) == 0
+        {
+            usleep(100_000)
+        }
         #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
         try fixture.query("UPDATE powa_servers SET version = 'stale' WHERE id = $1", [String(srvid)])
         try fixture.query("UPDATE powa_extensions SET version = 'stale' WHERE srvid = $1", [String(srvid)])
         try worker.send(.updateVersions)
-        let again = Monotonic.now() + 10
-        while Monotonic.now() < again, try fixture.query(version, [String(srvid)]).first?[0] == "stale" { usleep(100_000) }
+        let stale = "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND version = 'stale'"
+        let again = Monotonic.now() + 20
+        while Monotonic.now() < again,
+            try fixture.query(version, [String(srvid)]).first?[0] == "stale" || fixture.count(stale, [String(srvid)]) > 0
+        {
+            usleep(100_000)
+        }
         #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
-        #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND version = 'stale'", [String(srvid)]) == 0)
+        #expect(try fixture.count(stale, [String(srvid)]) == 0)
         #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg'", [String(srvid)]) == 1)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)

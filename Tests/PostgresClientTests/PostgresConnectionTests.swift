@@ -311,7 +311,7 @@ struct PostgresConnectionTests {
     @Test func cancelInterruptsASleepingStatement() throws {
         try withDatabase { (_, connection) throws in
             let canceller = try connection.makeCanceller()
-            let thread = CancelAfter(canceller: canceller, milliseconds: 200)
+            let thread = cancelAfter(canceller: canceller, milliseconds: 200)
             thread.start()
             var start = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
@@ -334,7 +334,7 @@ struct PostgresConnectionTests {
             let admin = try cluster.connect(database: database)
             defer { admin.close() }
             let pid = connection.backendPID
-            let killer = TerminateAfter(cluster: cluster, database: database, pid: pid, milliseconds: 200)
+            let killer = terminateAfter(cluster: cluster, database: database, pid: pid, milliseconds: 200)
             killer.start()
             do throws(PostgresError) {
                 try connection.executeSimple("SELECT pg_sleep(30)")

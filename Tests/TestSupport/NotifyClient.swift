@@ -70,6 +70,9 @@ public final class NotifyClient: @unchecked Sendable {
     public func drain(channel: String, timeout: Double) async throws -> [String] {
         let deadline = Monotonic.now() + timeout
         while Monotonic.now() < deadline { try await receive(waitingAtMost: 0.02) }
+        // A task that waited for a runner thread past the deadline still
+        // reads what arrived in time.
+        received += try connection.drainNotifications()
         let matching = received.filter { $0.channel == channel }.map(\.payload)
         received.removeAll { $0.channel == channel }
         return matching

@@ -36,6 +36,15 @@ public struct CollectorConfiguration: Equatable, Sendable {
     /// their turn, in order. Bounds the repository's connections and the
     /// burst after a restart or an outage.
     public var maxConcurrentSnapshots: Int
+    /// `coordination_lease`: seconds an instance's ownership of a server
+    /// lasts without renewal (renewed every third of it). When an instance
+    /// is frozen or cut off, the others take its servers once it expires;
+    /// a SIGKILLed instance is noticed at the next round (a third of it).
+    public var coordinationLease: Double
+
+    /// Failover of a frozen instance within 60 s: 30 s of lease, at most
+    /// 10 s to the next round of another instance, then a worker start.
+    public static let defaultCoordinationLease: Double = 30
 
     /// See the README: with 2 cores, 10 concurrent snapshots keep the
     /// repository busy without more backends than cores can serve.
@@ -44,8 +53,10 @@ public struct CollectorConfiguration: Equatable, Sendable {
     public init(
         repositoryDSN: String, debug: Bool = false, useServerAlias: Bool = false, snapshotTimeout: Double? = nil,
         maxConcurrentSnapshots: Int = CollectorConfiguration.defaultMaxConcurrentSnapshots,
+        coordinationLease: Double = CollectorConfiguration.defaultCoordinationLease,
         metricsListen: ListenAddress? = nil
     ) {
+        self.coordinationLease = coordinationLease
         self.maxConcurrentSnapshots = maxConcurrentSnapshots
         self.repositoryDSN = repositoryDSN
         self.debug = debug
@@ -56,7 +67,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
 
     /// Keys this program reads, with their dotted paths as errors name them.
     static let knownTopLevelKeys: Set<String> = [
-        "repository", "debug", "use_server_alias", "snapshot_timeout", "max_concurrent_snapshots", "metrics_listen",
+        "repository", "debug", "use_server_alias", "snapshot_timeout", "max_concurrent_snapshots",
+        "coordination_lease", "metrics_listen",
     ]
     static let knownRepositoryKeys: Set<String> = ["dsn"]
 
@@ -97,6 +109,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
             snapshotTimeout: try positiveSeconds(document, "snapshot_timeout", path: path),
             maxConcurrentSnapshots: try positiveCount(document, "max_concurrent_snapshots", path: path)
                 ?? defaultMaxConcurrentSnapshots,
+            coordinationLease: try positiveSeconds(document, "coordination_lease", path: path)
+                ?? defaultCoordinationLease,
             metricsListen: try listenAddress(document, "metrics_listen", path: path))
         let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }

@@ -18,11 +18,16 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
     /// repository connection. Absent (false) for a worker driven without a
     /// supervisor, as the worker tests do.
     public var usesSnapshotSlots: Bool
+    /// Set by a supervisor that coordinates with other instances: checked
+    /// in every snapshot transaction before `powa_take_snapshot`.
+    public var fence: OwnershipFence?
 
     public init(
         srvid: Int, name: String, frequency: Int, server: ServerConnectionParameters,
-        repositoryDSN: String, debug: Bool, snapshotTimeout: Double? = nil, usesSnapshotSlots: Bool = false
+        repositoryDSN: String, debug: Bool, snapshotTimeout: Double? = nil, usesSnapshotSlots: Bool = false,
+        fence: OwnershipFence? = nil
     ) {
+        self.fence = fence
         self.usesSnapshotSlots = usesSnapshotSlots
         self.srvid = srvid
         self.name = name
@@ -39,6 +44,7 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
         case debug
         case snapshotTimeout = "snapshot_timeout"
         case usesSnapshotSlots = "snapshot_slots"
+        case fence
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,5 +57,6 @@ public struct WorkerConfiguration: Codable, Equatable, Sendable {
         debug = try c.decode(Bool.self, forKey: .debug)
         snapshotTimeout = try c.decodeIfPresent(Double.self, forKey: .snapshotTimeout)
         usesSnapshotSlots = try c.decodeIfPresent(Bool.self, forKey: .usesSnapshotSlots) ?? false
+        fence = try c.decodeIfPresent(OwnershipFence.self, forKey: .fence)
     }
 }

@@ -32,6 +32,17 @@ public enum PrometheusExposition {
         out.sample("powa_collector_snapshot_slots_in_use", [], Double(metrics.snapshotSlots.inUse))
         out.family("powa_collector_snapshot_slot_waiters", .gauge, "Workers waiting for a snapshot slot.")
         out.sample("powa_collector_snapshot_slot_waiters", [], Double(metrics.snapshotSlots.waiting))
+        if let coordination = metrics.coordination {
+            out.family("powa_collector_servers_listed", .gauge,
+                       "Servers powa_servers lists, whichever instance collects them.")
+            out.sample("powa_collector_servers_listed", [], Double(coordination.listed))
+            out.family("powa_collector_servers_owned", .gauge,
+                       "Servers this instance collects (the others' belong to other instances on the repository).")
+            out.sample("powa_collector_servers_owned", [], Double(coordination.owned))
+            out.family("powa_collector_coordination_failing", .gauge,
+                       "1 while this instance's coordination rounds with the other instances fail.")
+            out.sample("powa_collector_coordination_failing", [], coordination.roundFailing ? 1 : 0)
+        }
         out.family("powa_collector_workers", .gauge, "Workers by their WORKERS_STATUS string.")
         let byStatus = metrics.workersByStatus
         for status in byStatus.keys.sorted() {

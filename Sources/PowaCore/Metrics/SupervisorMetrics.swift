@@ -10,6 +10,9 @@ public struct SupervisorMetrics: Equatable, Sendable {
     public var servers: [ServerMetrics]
     public var notifyRequests: NotifyRequestCounters
     public var snapshotSlots: SlotUse
+    /// This instance's share of the servers when several share the
+    /// repository; `servers` lists only the ones it collects.
+    public var coordination: CoordinationSummary?
 
     /// The repository slots of `max_concurrent_snapshots`.
     public struct SlotUse: Equatable, Sendable {
@@ -28,8 +31,10 @@ public struct SupervisorMetrics: Equatable, Sendable {
     public init(
         repositoryConnected: Bool, serverListRead: Bool, state: ServiceState, servers: [ServerMetrics],
         notifyRequests: NotifyRequestCounters = NotifyRequestCounters(),
-        snapshotSlots: SlotUse = SlotUse(capacity: 0, inUse: 0, waiting: 0)
+        snapshotSlots: SlotUse = SlotUse(capacity: 0, inUse: 0, waiting: 0),
+        coordination: CoordinationSummary? = nil
     ) {
+        self.coordination = coordination
         self.repositoryConnected = repositoryConnected
         self.serverListRead = serverListRead
         self.state = state
@@ -50,6 +55,7 @@ public struct SupervisorMetrics: Equatable, Sendable {
         if state == .stopping { return "the collector is stopping" }
         if !serverListRead { return "the server list has not been read from the repository yet" }
         if !repositoryConnected { return "not connected to the repository" }
+        if let coordination, coordination.roundFailing { return coordination.notReadyReason }
         return nil
     }
 }

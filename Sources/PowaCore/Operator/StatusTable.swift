@@ -8,13 +8,17 @@ public struct StatusRow: Equatable, Sendable {
     /// Last snapshot, seconds since the Unix epoch, from powa_snapshot_metas.
     public var lastSnapshot: Double?
     public var lastError: String?
+    /// The instance that owns the server with a live lease, when several
+    /// may share the repository (`host pid N`); nil when none does.
+    public var owner: String?
 
-    public init(srvid: Int, name: String, status: String?, lastSnapshot: Double?, lastError: String?) {
+    public init(srvid: Int, name: String, status: String?, lastSnapshot: Double?, lastError: String?, owner: String? = nil) {
         self.srvid = srvid
         self.name = name
         self.status = status
         self.lastSnapshot = lastSnapshot
         self.lastError = lastError
+        self.owner = owner
     }
 }
 
@@ -25,12 +29,17 @@ public enum StatusTable {
     /// it whole).
     static let errorWidth = 100
 
-    public static func text(_ rows: [StatusRow]) -> String {
-        let cells = [header] + rows.map { row in
-            [String(row.srvid), row.name, row.status ?? "-", row.lastSnapshot.map(utcTimestamp) ?? "never",
-             row.lastError.map { String(OperatorText.oneLine($0).prefix(errorWidth)) } ?? "-"]
+    /// `showingOwners`: add an INSTANCE column (before LAST ERROR, which
+    /// stays last as the only unbounded one), for when several instances
+    /// share the repository; alone, the table is as it always was.
+    public static func text(_ rows: [StatusRow], showingOwners: Bool = false) -> String {
+        let head = showingOwners ? header.dropLast() + ["INSTANCE", header.last!] : header
+        let cells = [head] + rows.map { row in
+            [String(row.srvid), row.name, row.status ?? "-", row.lastSnapshot.map(utcTimestamp) ?? "never"]
+                + (showingOwners ? [row.owner ?? "-"] : [])
+                + [row.lastError.map { String(OperatorText.oneLine($0).prefix(errorWidth)) } ?? "-"]
         }
-        var widths = [Int](repeating: 0, count: header.count)
+        var widths = [Int](repeating: 0, count: head.count)
         for line in cells { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
         return cells.map { line in
             line.enumerated().map { index, cell in
@@ -44,7 +53,8 @@ public enum StatusTable {
             "{\"srvid\": \(row.srvid), \"name\": \(OperatorText.json(row.name)), \"status\": "
                 + (row.status.map(OperatorText.json) ?? "null") + ", \"last_snapshot\": "
                 + (row.lastSnapshot.map { OperatorText.json(utcTimestamp($0)) } ?? "null") + ", \"last_error\": "
-                + (row.lastError.map(OperatorText.json) ?? "null") + "}"
+                + (row.lastError.map(OperatorText.json) ?? "null") + ", \"instance\": "
+                + (row.owner.map(OperatorText.json) ?? "null") + "}"
         }.joined(separator: ", ") + "]\n"
     }
 

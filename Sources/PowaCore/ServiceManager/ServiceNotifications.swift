@@ -36,6 +36,14 @@ public struct ServiceNotifications: Sendable {
         }
     }
 
+    /// The last `STATUS=` was refused (the manager's socket buffer was
+    /// full): the same line is sent again next time rather than lost until
+    /// the summary changes. With several instances the line at READY
+    /// (before the first claim) is not the one that stays.
+    public mutating func statusNotDelivered() {
+        lastStatus = nil
+    }
+
     /// `STATUS=` when the summary changed.
     public mutating func summary(_ text: String) -> [ServiceManagerMessage] {
         guard text != lastStatus else { return [] }

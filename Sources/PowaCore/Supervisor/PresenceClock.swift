@@ -4,7 +4,7 @@
 /// only `tolerance`: a worker cannot be blamed for the time nobody was
 /// reading its pipe.
 ///
-/// The shell wakes up at least every `SupervisorTimings.loopWakeUpLimit`,
+/// The shell wakes up at least every `Supervisor.wakeUpLimitMilliseconds`,
 /// below `tolerance`, and observes the clock at each wake-up and before
 /// each wait; a longer gap between two observations means the loop was
 /// late by the excess.

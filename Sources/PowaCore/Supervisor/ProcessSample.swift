@@ -24,7 +24,7 @@ public struct ProcessSample: Equatable, Sendable {
         let fields = line[line.index(after: close)...].split(separator: " ")
         // After the name: state is field 3, utime 14, stime 15 (1-based).
         guard fields.count >= 13, let state = fields[0].first, fields[0].count == 1,
-              let utime = Int(fields[11]), let stime = Int(fields[12])
+            let utime = Int(fields[11]), let stime = Int(fields[12])
         else { return nil }
         return ProcessSample(state: state, cpuTicks: utime + stime)
     }

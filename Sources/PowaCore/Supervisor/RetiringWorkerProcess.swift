@@ -4,5 +4,5 @@ struct RetiringWorkerProcess: Sendable {
     var srvid: Int
     var name: String
     /// When SIGKILL follows if it has not exited; nil once it was sent.
-    var killAt: Double?
+    var killAt: MonotonicInstant?
 }

@@ -40,6 +40,17 @@ public enum SupervisorAction: Equatable, Sendable {
     /// report `notificationReceived(payload:senderPermitted:)`.
     case checkSenderPermission(payload: String, senderPID: Int32)
 
+    /// Run one coordination round (`CoordinationSQL.round`, creating the
+    /// schema first if this session has not); report `coordinationRead` or
+    /// `coordinationFailed`.
+    case coordinate(CoordinationRound)
+    /// Claim these servers (`CoordinationSQL.ensureRows` then `claim`);
+    /// report `serversClaimed` or `coordinationFailed`.
+    case claimServers(instance: String, leaseSeconds: Double, srvids: [Int])
+    /// Give these rows back (`CoordinationSQL.release`); a failure is
+    /// only logged (the next round releases again).
+    case releaseServers(instance: String, srvids: [Int])
+
     /// Log at debug level (true) or info level (false) from now on.
     case setDebugLogging(Bool)
     /// Write a log line; `worker` is the worker's name when the line is

@@ -42,12 +42,22 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// The supervisor's own loop did not run for this long beyond its
     /// tolerance (stopped, starved): the time was not counted against any
     /// worker (the shell's clock is a `PresenceClock`).
-    case loopStalled(seconds: Double)
+    case loopStalled(Duration)
+    /// A message for a worker could not be queued on its stdin: its
+    /// process is gone, its stdin is closed, or it does not read it.
+    case workerInputDropped(pid: Int32, message: String, WorkerInputDrop)
+    /// The worker launcher ended (reaped); workers it started go on, and
+    /// new ones are started without it until it is restarted.
+    case launcherExited(pid: Int32, WorkerTermination)
     /// A worker process ended (reaped with `waitpid`).
     case workerExited(pid: Int32, WorkerTermination)
 
     case signalReceived(SupervisorSignal)
 
+    /// The shell is about to report a new batch of notifications read from
+    /// the repository: senders checked in the previous batch are checked
+    /// again.
+    case notificationBatchBegan
     /// A NOTIFY on `powa_collector`. `senderPermitted` is the shell's answer
     /// to "may the role of the sending backend (its pid came with the
     /// notification) ask things of the collector?", found with SQL.
@@ -62,6 +72,27 @@ public enum SupervisorEvent: Equatable, Sendable {
     /// The `answerNotificationIfPermitted` action was carried out: the
     /// sender was permitted (and got the answer) or not (and got the denial).
     case conditionalAnswerSent(ConditionalAnswer, senderPID: Int32, senderPermitted: Bool)
+
+    /// The `checkSenderPermission` action failed on a connection that is
+    /// still up (a broken one is `repositoryConnectionLost`).
+    case senderPermissionCheckFailed(payload: String, senderPID: Int32, reason: String)
+    /// The `answerNotificationIfPermitted` action failed on a connection
+    /// that is still up; `channel` and `deniedPayload` are the action's.
+    case conditionalAnswerFailed(
+        ConditionalAnswer, channel: String, deniedPayload: String, senderPID: Int32, reason: String)
+    /// The `answerNotification` action failed on a connection that is
+    /// still up.
+    case notificationAnswerFailed(channel: String, reason: String)
+
+    /// Result of the `coordinate` action: what the repository says about
+    /// the instances and who owns which server.
+    case coordinationRead(CoordinationView)
+    /// The `coordinate` or `claimServers` action failed on a connection
+    /// that is still up (otherwise: `repositoryConnectionLost`).
+    case coordinationFailed(reason: String)
+    /// Result of `claimServers`: the servers now this instance's, with their
+    /// new epochs (those locked or taken meanwhile are left out).
+    case serversClaimed([Int: Int64])
 
     /// Time passed: report it when `now` reaches `nextDeadline`. Reporting
     /// it more often is harmless.

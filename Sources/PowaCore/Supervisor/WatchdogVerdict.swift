@@ -15,7 +15,8 @@ extension RunningWorkerProcess.Suspicion {
     /// Stopped or unreadable: ended at once. First check: spared once, to
     /// take a second sample. Later checks: spared while its CPU time grows,
     /// at most `maximumSlowExtensions` times in all; ended otherwise.
-    mutating func judge(_ sample: ProcessSample?, now: Double, timings: SupervisorTimings) -> WatchdogVerdict {
+    mutating func judge(_ sample: ProcessSample?, now: MonotonicInstant, timings: SupervisorTimings) -> WatchdogVerdict
+    {
         guard let sample else { return .end(reason: "its process cannot be inspected") }
         if sample.isStopped { return .end(reason: "its process is stopped") }
         if extensions >= timings.maximumSlowExtensions {

@@ -4,14 +4,14 @@ public enum WorkerRestartReason: Equatable, Sendable, CustomStringConvertible {
     /// The process ended without being asked to.
     case terminated(WorkerTermination)
     /// The watchdog ended it: it sent nothing for this many seconds.
-    case unresponsive(silentFor: Double)
+    case unresponsive(silentFor: Duration)
     /// The process could not even be started.
     case spawnFailed(String)
 
     public var description: String {
         switch self {
         case .terminated(let termination): termination.description
-        case .unresponsive(let seconds): "no message for \(Int(seconds.rounded())) s"
+        case .unresponsive(let silence): "no message for \(silence.roundedSecondsText)"
         case .spawnFailed(let reason): "could not start: \(reason)"
         }
     }

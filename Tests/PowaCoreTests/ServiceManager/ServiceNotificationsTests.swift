@@ -51,6 +51,14 @@ import Testing
         #expect(none.nextPingAt == nil)
     }
 
+    @Test func aStatusLineThatWasNotDeliveredIsSentAgain() {
+        var notifications = ServiceNotifications(watchdog: nil)
+        #expect(notifications.summary("1 server") == [.status("1 server")])
+        #expect(notifications.summary("1 server").isEmpty)
+        notifications.statusNotDelivered()
+        #expect(notifications.summary("1 server") == [.status("1 server")])
+    }
+
     @Test func summaryCountsRunningAndFailingServers() {
         let line = ServiceStatusSummary.line(
             statuses: [1: "running", 2: "no connection to remote server", 3: "running"],

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// No payload, however strange, may crash the supervisor, make it answer
@@ -38,8 +39,10 @@ import Testing
         var generator = SeededGenerator(seed: 2026)
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1), .sample(2), .sample(3)])
-        let words = ["RELOAD", "WORKERS_STATUS", "FORCE_SNAPSHOT", "REFRESH_DB_CAT", "-", "chan", "", "0", "1", "2",
-                     "3", "-1", "99999999999999999999", "x", "é", "\"", "'", "\\", "\n", "💥", "1e3", "0x10"]
+        let words = [
+            "RELOAD", "WORKERS_STATUS", "FORCE_SNAPSHOT", "REFRESH_DB_CAT", "-", "chan", "", "0", "1", "2",
+            "3", "-1", "99999999999999999999", "x", "é", "\"", "'", "\\", "\n", "💥", "1e3", "0x10",
+        ]
         for _ in 0..<5_000 {
             let count = Int.random(in: 0..<8, using: &generator)
             let payload = (0..<count).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
@@ -52,10 +55,14 @@ import Testing
             }
             // Let reloads complete so that more can start.
             if actions.count(.reloadConfigurationFile) == 1 {
-                _ = harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
+                _ = harness.send(
+                    .configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
                 _ = harness.send(.serverListRead([.sample(1), .sample(2), .sample(3)]))
             }
-            if Bool.random(using: &generator) { harness.advance(by: 0.5); harness.heartbeatAll() }
+            if Bool.random(using: &generator) {
+                harness.advance(by: 0.5)
+                harness.heartbeatAll()
+            }
         }
     }
 
@@ -63,7 +70,9 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         let manySpaces = "REFRESH_DB_CAT chan 1 0" + String(repeating: " ", count: 100_000)
-        #expect(harness.ask(manySpaces).first?.hasPrefix("REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 0 databases") == true)
+        #expect(
+            harness.ask(manySpaces).first?.hasPrefix("REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 0 databases")
+                == true)
         let longCommand = String(repeating: "A", count: 7_990) + " chan"
         let actions = harness.notify(longCommand)
         #expect(actions.allAnswers.isEmpty, "even the short answer would not fit")
@@ -77,7 +86,8 @@ import Testing
         harness.startRunning([])
         #expect(harness.ask("D'oh\"é💥 chan") == ["D'oh\"é💥 UNKNOWN unknown command, ignored"])
         // Any channel name is fine: the shell passes it to pg_notify as a value.
-        #expect(harness.ask("WORKERS_STATUS chan'; DROP TABLE powa_servers; --", channel: "chan';")
-            == ["WORKERS_STATUS OK {}"])
+        #expect(
+            harness.ask("WORKERS_STATUS chan'; DROP TABLE powa_servers; --", channel: "chan';")
+                == ["WORKERS_STATUS OK {}"])
     }
 }

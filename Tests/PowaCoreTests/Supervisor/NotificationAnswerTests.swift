@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Testing
+
 @testable import PowaCore
 
 @Suite struct NotificationAnswerTests {
@@ -30,7 +31,9 @@ import Testing
 
     // MARK: Permission, unknown, malformed
 
-    @Test(arguments: ["RELOAD chan", "WORKERS_STATUS chan", "FORCE_SNAPSHOT chan 1", "REFRESH_DB_CAT chan 1 0", "NOPE chan"])
+    @Test(arguments: [
+        "RELOAD chan", "WORKERS_STATUS chan", "FORCE_SNAPSHOT chan 1", "REFRESH_DB_CAT chan 1 0", "NOPE chan",
+    ])
     func senderWithoutPermissionIsRefusedAndNothingHappens(payload: String) {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
@@ -50,7 +53,9 @@ import Testing
         let conditional = actions.compactMap { action -> (String, Int32, String, String, ConditionalAnswer)? in
             if case .answerNotificationIfPermitted(let channel, let pid, let answer, let denied, let request) = action {
                 (channel, pid, answer, denied, request)
-            } else { nil }
+            } else {
+                nil
+            }
         }
         try #require(conditional.count == 1)
         #expect(conditional[0].0 == "chan")
@@ -93,7 +98,10 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         #expect(harness.ask("FORCE_SNAPSHOT chan one") == [#"FORCE_SNAPSHOT ERROR invalid server id "one""#])
-        #expect(harness.ask("REFRESH_DB_CAT chan 1 2 db") == ["REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 2 databases but named 1"])
+        #expect(
+            harness.ask("REFRESH_DB_CAT chan 1 2 db") == [
+                "REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 2 databases but named 1"
+            ])
     }
 
     @Test func unusableChannelsGetNoAnswerButAWarning() {
@@ -119,12 +127,13 @@ import Testing
         harness.report(2, WorkerStatus(status: WorkerStatusText.noRemoteConnection))
         _ = harness.send(.workerExited(pid: harness.pid(3), .killedBySignal(9)))
         let answer = try #require(harness.ask("WORKERS_STATUS chan").first)
-        #expect(try Self.statusJSON(answer) == [
-            "1": "running",
-            "2": "no connection to remote server",
-            "3": "restarting in 1 s (killed by signal 9)",
-            "4": "starting",
-        ])
+        #expect(
+            try Self.statusJSON(answer) == [
+                "1": "running",
+                "2": "no connection to remote server",
+                "3": "restarting in 1 s (killed by signal 9)",
+                "4": "starting",
+            ])
     }
 
     @Test func workersStatusOfOneServer() throws {
@@ -165,7 +174,10 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning((1...400).map { ServerRow.sample($0) })
         for srvid in 1...400 { harness.report(srvid, WorkerStatus(status: WorkerStatusText.noRemoteConnection)) }
-        #expect(harness.ask("WORKERS_STATUS chan") == ["WORKERS_STATUS KO " + WorkersStatusAnswer.tooLongReason(serverCount: 400)])
+        #expect(
+            harness.ask("WORKERS_STATUS chan") == [
+                "WORKERS_STATUS KO " + WorkersStatusAnswer.tooLongReason(serverCount: 400)
+            ])
         #expect(harness.ask("WORKERS_STATUS chan 7") == [#"WORKERS_STATUS OK {"7":"no connection to remote server"}"#])
     }
 
@@ -232,10 +244,14 @@ import Testing
         // The forced snapshot begins and ends.
         harness.report(1, WorkerStatus(status: "running", snapshotRunning: true, lastSnapshotStart: 5_000))
         harness.advance(by: 0.5)
-        harness.report(1, WorkerStatus(status: "running", lastSnapshotStart: 5_000, lastSnapshotDuration: 0.5, snapshotsTaken: 1))
+        harness.report(
+            1, WorkerStatus(status: "running", lastSnapshotStart: 5_000, lastSnapshotDuration: 0.5, snapshotsTaken: 1))
         harness.advance(by: 9.4)  // 9.9 s after the start
         harness.heartbeatAll()
-        #expect(harness.ask("FORCE_SNAPSHOT chan 1") == ["FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"])
+        #expect(
+            harness.ask("FORCE_SNAPSHOT chan 1") == [
+                "FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"
+            ])
         harness.advance(by: 0.1)
         harness.heartbeatAll()
         #expect(harness.ask("FORCE_SNAPSHOT chan 1") == ["FORCE_SNAPSHOT OK snapshot will begin shortly"])
@@ -248,7 +264,10 @@ import Testing
         harness.advance(by: 3)
         // A quick snapshot whose "running" status was never sent.
         harness.report(1, WorkerStatus(status: "running", lastSnapshotStart: 400, snapshotsTaken: 1))
-        #expect(harness.ask("FORCE_SNAPSHOT chan 1") == ["FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"])
+        #expect(
+            harness.ask("FORCE_SNAPSHOT chan 1") == [
+                "FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"
+            ])
     }
 
     @Test func aStartTimeInTheFirstStatusDoesNotBlockForcing() {
@@ -264,7 +283,10 @@ import Testing
         harness.report(1, WorkerStatus(status: "running", snapshotRunning: true, lastSnapshotStart: 1))
         _ = harness.send(.workerExited(pid: harness.pid(1), .killedBySignal(11)))
         _ = harness.performSpawns(harness.advance(by: 1))
-        #expect(harness.ask("FORCE_SNAPSHOT chan 1") == ["FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"])
+        #expect(
+            harness.ask("FORCE_SNAPSHOT chan 1") == [
+                "FORCE_SNAPSHOT ERROR the last snapshot started less than 10 s ago"
+            ])
     }
 
     @Test func forceSnapshotOfAnUnknownServer() {
@@ -279,8 +301,11 @@ import Testing
         harness.startRunning([.sample(1)])
         _ = harness.send(.workerExited(pid: harness.pid(1), .exited(status: 4)))
         let actions = harness.notify("FORCE_SNAPSHOT chan 1")
-        #expect(actions.answers(on: "chan")
-            == ["FORCE_SNAPSHOT ERROR the worker of server id 1 is not running (restarting in 1 s (exited with status 4))"])
+        #expect(
+            actions.answers(on: "chan")
+                == [
+                    "FORCE_SNAPSHOT ERROR the worker of server id 1 is not running (restarting in 1 s (exited with status 4))"
+                ])
         #expect(actions.allMessages.isEmpty)
     }
 
@@ -309,11 +334,15 @@ import Testing
         harness.startRunning([.sample(1)])
         #expect(harness.ask("REFRESH_DB_CAT chan 5 0") == ["REFRESH_DB_CAT ERROR no worker for server id 5"])
         let mismatch = harness.notify("REFRESH_DB_CAT chan 1 3 a b")
-        #expect(mismatch.answers(on: "chan") == ["REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 3 databases but named 2"])
+        #expect(
+            mismatch.answers(on: "chan") == ["REFRESH_DB_CAT ERROR REFRESH_DB_CAT announced 3 databases but named 2"])
         #expect(mismatch.allMessages.isEmpty)
         _ = harness.send(.workerExited(pid: harness.pid(1), .killedBySignal(6)))
-        #expect(harness.ask("REFRESH_DB_CAT chan 1 0")
-            == ["REFRESH_DB_CAT ERROR the worker of server id 1 is not running (restarting in 1 s (killed by signal 6))"])
+        #expect(
+            harness.ask("REFRESH_DB_CAT chan 1 0")
+                == [
+                    "REFRESH_DB_CAT ERROR the worker of server id 1 is not running (restarting in 1 s (killed by signal 6))"
+                ])
     }
 
     @Test func answersDoNotWaitForWorkers() {

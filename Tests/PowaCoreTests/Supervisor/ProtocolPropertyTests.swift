@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+
 @testable import PowaCore
 
 /// Properties of the NOTIFY protocol over generated requests: valid
@@ -44,7 +45,8 @@ import Testing
                 let channel = pick(["chan", "-", "r7", "c'h", "c\"h", ""])
                 return ([command, channel] + someWords(0...4)).joined(separator: " ")
             case 7..<9:
-                let bytes = (0..<Int.random(in: 0...120, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let bytes = (0..<Int.random(in: 0...120, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng)
+                }
                 return String(decoding: bytes, as: UTF8.self)
             default:
                 return pick(hugePayloads)
@@ -63,7 +65,6 @@ import Testing
         String(repeating: "WORKERS_STATUS ", count: 600),
         "RELOAD " + String(repeating: "é", count: 4_000),
     ]
-
 
     @Test func anyPayloadParsesAndPutsItselfBackTogether() async {
         await propertyCheck(count: 10_000, input: Self.payload) { payload in
@@ -97,7 +98,8 @@ import Testing
                 Self.checkProperties(payload, permitted: permitted, actions)
                 // Let a reload finish so that the next can begin.
                 if actions.count(.reloadConfigurationFile) == 1 {
-                    _ = harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
+                    _ = harness.send(
+                        .configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
                     _ = harness.send(.serverListRead(rows))
                 }
                 harness.advance(by: 0.5)
@@ -118,7 +120,8 @@ import Testing
             switch action {
             case .checkSenderPermission(let checked, let pid):
                 #expect(pid == sender && checked == payload)
-                resolved += harness.send(.notificationReceived(payload: checked, senderPermitted: permitted, senderPID: pid))
+                resolved += harness.send(
+                    .notificationReceived(payload: checked, senderPermitted: permitted, senderPID: pid))
             case .answerNotificationIfPermitted(let channel, let pid, let answer, let denied, let request):
                 #expect(pid == sender)
                 resolved.append(.answerNotification(channel: channel, payload: permitted ? answer : denied))
@@ -139,7 +142,8 @@ import Testing
         }
         // Some answer fits whenever the command word leaves room for the
         // shortest one, `COMMAND KO {ANSWER TOO LONG}`.
-        let someAnswerFits = NotifyAnswer(command: request.command, status: .ko, data: NotifyAnswer.tooLongData).payload != nil
+        let someAnswerFits =
+            NotifyAnswer(command: request.command, status: .ko, data: NotifyAnswer.tooLongData).payload != nil
         if let channel = request.responseChannel, NotifyRequest.isUsableChannel(channel), someAnswerFits {
             #expect(answers.count == 1, "\(payload.prefix(100))")
             #expect(answers.first?.channel == channel)

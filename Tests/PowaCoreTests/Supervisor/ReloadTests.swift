@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct ReloadTests {
@@ -10,8 +11,10 @@ import Testing
         var actions = harness.send(.signalReceived(.hangup))
         #expect(actions.count(.reloadConfigurationFile) == 1)
         if let collector { harness.collector = collector }
-        actions += harness.send(.configurationFileReloaded(.success(
-            LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf"))))
+        actions += harness.send(
+            .configurationFileReloaded(
+                .success(
+                    LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf"))))
         if !actions.connects.isEmpty { actions += harness.send(.repositoryConnected) }
         #expect(actions.count(.readServerList) == 1)
         actions += harness.performSpawns(harness.send(.serverListRead(rows)))
@@ -21,7 +24,9 @@ import Testing
     @Test func diffStartsAddedStopsRemovedReloadsChangedAndLeavesUnchangedAlone() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1), .sample(2), .sample(3)])
-        let unchanged = harness.pid(1), removed = harness.pid(2), changed = harness.pid(3)
+        let unchanged = harness.pid(1)
+        let removed = harness.pid(2)
+        let changed = harness.pid(3)
 
         let actions = Self.reload(&harness, rows: [.sample(1), .sample(3, frequency: 60), .sample(4)])
 
@@ -100,10 +105,12 @@ import Testing
     @Test func serverAliasSettingRenamesWorkers() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1, alias: "prod"), .sample(2, alias: "")])
-        let aliased = harness.pid(1), unaliased = harness.pid(2)
+        let aliased = harness.pid(1)
+        let unaliased = harness.pid(2)
         var collector = harness.collector
         collector.useServerAlias = true
-        let actions = Self.reload(&harness, rows: [.sample(1, alias: "prod"), .sample(2, alias: "")], collector: collector)
+        let actions = Self.reload(
+            &harness, rows: [.sample(1, alias: "prod"), .sample(2, alias: "")], collector: collector)
         let renamed = ServerRow.sample(1, alias: "prod").workerConfiguration(collector: collector)
         #expect(renamed.name == "prod")
         #expect(actions.messages(to: aliased) == [.reload(renamed), .updateVersions])
@@ -117,7 +124,9 @@ import Testing
         collector.debug = true
         let actions = Self.reload(&harness, rows: [.sample(1)], collector: collector)
         #expect(actions.count(.setDebugLogging(true)) == 1)
-        #expect(actions.messages(to: harness.pid(1)).first == .reload(ServerRow.sample(1).workerConfiguration(collector: collector)))
+        #expect(
+            actions.messages(to: harness.pid(1)).first
+                == .reload(ServerRow.sample(1).workerConfiguration(collector: collector)))
     }
 
     @Test func repositoryDSNChangeReconnectsBeforeReadingTheServerList() {
@@ -126,8 +135,10 @@ import Testing
         _ = harness.send(.signalReceived(.hangup))
         let newDSN = "host=newrepo dbname=powa"
         harness.collector.repositoryDSN = newDSN
-        let reloaded = harness.send(.configurationFileReloaded(.success(
-            LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf"))))
+        let reloaded = harness.send(
+            .configurationFileReloaded(
+                .success(
+                    LoadedConfiguration(configuration: harness.collector, path: "/etc/powa-collector.conf"))))
         #expect(reloaded.connects == [newDSN])
         #expect(reloaded.count(.readServerList) == 0, "the list comes from the new repository")
         let connected = harness.send(.repositoryConnected)
@@ -186,7 +197,8 @@ import Testing
         harness.startRunning([.sample(1)])
         _ = harness.send(.signalReceived(.hangup))
         let loaded = LoadedConfiguration(
-            configuration: harness.collector, path: "p", warnings: ["ignored unknown key use_server_alais in configuration file p"])
+            configuration: harness.collector, path: "p",
+            warnings: ["ignored unknown key use_server_alais in configuration file p"])
         let actions = harness.send(.configurationFileReloaded(.success(loaded)))
         #expect(actions.logs(.warning) == loaded.warnings)
     }
@@ -195,7 +207,9 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         #expect(harness.send(.serverListRead([.sample(1), .sample(2)])).isEmpty)
-        #expect(harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p")))).isEmpty)
+        #expect(
+            harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
+                .isEmpty)
         #expect(harness.send(.serverListReadFailed(reason: "x")).isEmpty)
     }
 

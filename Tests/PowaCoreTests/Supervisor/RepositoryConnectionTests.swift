@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct RepositoryConnectionTests {
@@ -17,7 +18,8 @@ import Testing
     @Test func startupWarningsAreLogged() {
         var harness = SupervisorHarness()
         let loaded = LoadedConfiguration(
-            configuration: harness.collector, path: "p", warnings: ["skipped configuration file /etc/x: Permission denied"])
+            configuration: harness.collector, path: "p",
+            warnings: ["skipped configuration file /etc/x: Permission denied"])
         #expect(harness.send(.started(loaded)).logs(.warning) == loaded.warnings)
     }
 
@@ -46,19 +48,19 @@ import Testing
         #expect(lost.logs(.warning).count == 1)
         #expect(lost.allMessages.isEmpty && lost.signals.isEmpty)
 
-        var delays: [Double] = []
+        var delays: [Duration] = []
         var warnings = 0
         var attemptStart = harness.now
         for _ in 0..<8 {
             let deadline = harness.machine.nextDeadline!
             delays.append(deadline - attemptStart)
-            #expect(harness.advance(to: deadline - 0.001).connects.isEmpty)
+            #expect(harness.advance(to: deadline - .milliseconds(1)).connects.isEmpty)
             #expect(harness.advance(to: deadline).connects == [harness.collector.repositoryDSN])
             let failed = harness.send(.repositoryConnectionFailed(reason: "connection refused"))
             warnings += failed.logs(.warning).count + failed.logs(.error).count
             attemptStart = harness.now
         }
-        #expect(delays == [1, 2, 4, 8, 16, 30, 30, 30])
+        #expect(delays == [1, 2, 4, 8, 16, 30, 30, 30].map(Duration.seconds))
         #expect(warnings == 0)
         _ = harness.advance(to: harness.machine.nextDeadline!)
         let back = harness.send(.repositoryConnected)
@@ -68,7 +70,7 @@ import Testing
         // A later loss starts again from 1 s and is logged again.
         let lostAgain = harness.send(.repositoryConnectionLost(reason: "terminating connection"))
         #expect(lostAgain.logs(.warning).count == 1)
-        #expect(harness.machine.nextDeadline == harness.now + 1)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(1))
     }
 
     @Test func workersKeepRunningAndAnsweringDuringTheOutage() {
@@ -94,14 +96,15 @@ import Testing
         _ = harness.send(.repositoryConnectionLost(reason: "a"))
         #expect(harness.send(.repositoryConnectionLost(reason: "b")).isEmpty)
         #expect(harness.send(.repositoryConnectionFailed(reason: "c")).isEmpty)
-        #expect(harness.machine.nextDeadline == harness.now + 1)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(1))
     }
 
     @Test func serverListInterruptedByALossIsReadAgainAfterReconnecting() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         _ = harness.send(.signalReceived(.hangup))
-        let reloaded = harness.send(.configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
+        let reloaded = harness.send(
+            .configurationFileReloaded(.success(.init(configuration: harness.collector, path: "p"))))
         #expect(reloaded.count(.readServerList) == 1)
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
         #expect(harness.send(.serverListRead([.sample(2)])).isEmpty, "a stale answer is not applied")
@@ -119,8 +122,9 @@ import Testing
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))
         let signalledAt = harness.now
         _ = harness.send(.signalReceived(.terminate))
-        #expect(harness.machine.nextDeadline == signalledAt + harness.timings.stopGracePeriod,
-                "no reconnection timer left to wake the shell")
+        #expect(
+            harness.machine.nextDeadline == signalledAt + harness.timings.stopGracePeriod,
+            "no reconnection timer left to wake the shell")
         #expect(harness.advance(by: 5).connects.isEmpty)
         #expect(harness.send(.repositoryConnectionLost(reason: "again")).isEmpty)
     }

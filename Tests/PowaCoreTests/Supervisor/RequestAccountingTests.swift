@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// Every request is counted by command and outcome, and the warnings that
@@ -85,9 +86,11 @@ import Testing
 @Suite struct RequestLogTextTests {
     @Test func controlCharactersAreEscapedAndLongWordsShortened() {
         #expect(LoggedRequestText.shortened("RELOAD") == "RELOAD")
-        #expect(LoggedRequestText.shortened("a\nb\r\tc\u{0}\u{7F}\u{85}\u{2028}é")
-            == "a\\u{a}b\\u{d}\\u{9}c\\u{0}\\u{7f}\\u{85}\\u{2028}é")
-        #expect(LoggedRequestText.shortened(String(repeating: "x", count: 65)) == String(repeating: "x", count: 64) + "…")
+        #expect(
+            LoggedRequestText.shortened("a\nb\r\tc\u{0}\u{7F}\u{85}\u{2028}é")
+                == "a\\u{a}b\\u{d}\\u{9}c\\u{0}\\u{7f}\\u{85}\\u{2028}é")
+        #expect(
+            LoggedRequestText.shortened(String(repeating: "x", count: 65)) == String(repeating: "x", count: 64) + "…")
     }
 
     @Test func aRefusedRequestCannotForgeALogLine() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct ShutdownTests {
@@ -28,9 +29,9 @@ import Testing
         harness.startRunning([.sample(1)])
         let signalledAt = harness.now
         _ = harness.send(.signalReceived(.terminate))
-        #expect(harness.machine.nextDeadline == signalledAt + 10)
-        #expect(harness.advance(to: signalledAt + 9.99).exitCode == nil)
-        #expect(harness.advance(to: signalledAt + 10).exitCode == 0)
+        #expect(harness.machine.nextDeadline == signalledAt + .seconds(10))
+        #expect(harness.advance(to: signalledAt + .milliseconds(9_990)).exitCode == nil)
+        #expect(harness.advance(to: signalledAt + .seconds(10)).exitCode == 0)
     }
 
     @Test func exitsAsSoonAsTheLastWorkerIsGone() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The machine's admission control and spawn pacing.
@@ -80,7 +81,8 @@ import Testing
         _ = harness.send(.signalReceived(.hangup))
         var raised = harness.collector
         raised.maxConcurrentSnapshots = 3
-        let reloaded = harness.send(.configurationFileReloaded(.success(LoadedConfiguration(configuration: raised, path: "/c"))))
+        let reloaded = harness.send(
+            .configurationFileReloaded(.success(LoadedConfiguration(configuration: raised, path: "/c"))))
         #expect(reloaded.messages(to: harness.pid(2)) == [.slotGranted])
         #expect(reloaded.messages(to: harness.pid(3)) == [.slotGranted])
     }
@@ -95,7 +97,7 @@ import Testing
         var spawned = first.spawned.count
         var seconds = 0.0
         while spawned < 50 {
-            harness.now += 0.05
+            harness.now = harness.now + .milliseconds(50)
             seconds += 0.05
             spawned += harness.performSpawns(harness.send(.tick)).spawned.count
         }
@@ -103,7 +105,7 @@ import Testing
         // The last one started 1.5 s after the first: its grace starts then.
         let lastStart = harness.now
         harness.heartbeatAllBut(50)
-        let beforeGrace = harness.advance(to: lastStart + timings.workerStartGrace - 0.01)
+        let beforeGrace = harness.advance(to: lastStart + timings.workerStartGrace - .milliseconds(10))
         #expect(!beforeGrace.signals.contains { $0.pid == harness.pid(50) })
     }
 

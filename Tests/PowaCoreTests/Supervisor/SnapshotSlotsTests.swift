@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct SnapshotSlotsTests {
@@ -87,48 +88,5 @@ import Testing
         }
         #expect(granted == Array(0..<granted.count))
         #expect(slots.holderCount == 3)
-    }
-}
-
-@Suite struct SpawnPacerTests {
-    @Test func aBurstThenOnePerInterval() {
-        var pacer = SpawnPacer(burst: 3, perSecond: 10)
-        let t0 = MonotonicInstant(seconds: 50)
-        var burst = 0
-        for _ in 0..<5 where pacer.take(now: t0) { burst += 1 }
-        #expect(burst == 3)
-        let result18 = pacer.nextAvailable(now: t0)
-        #expect(result18 == t0 + .milliseconds(100))
-        let result19 = pacer.take(now: t0 + .milliseconds(99))
-        #expect(!result19)
-        let result20 = pacer.take(now: t0 + .milliseconds(100))
-        #expect(result20)
-        let result21 = pacer.take(now: t0 + .milliseconds(150))
-        #expect(!result21)
-        // A quiet second refills the burst, no more.
-        let later = t0 + .seconds(5)
-        var refilled = 0
-        for _ in 0..<10 where pacer.take(now: later) { refilled += 1 }
-        #expect(refilled == 3)
-    }
-}
-
-@Suite struct ProcessSampleTests {
-    @Test func parsesStateAndCPUTimeAfterTheName() {
-        let line = "4242 (powa-collector-w) S 1 4242 4242 0 -1 4194560 1024 0 0 0 17 5 0 0 25 5 2 0 123 1000 200"
-        #expect(ProcessSample.parse(line) == ProcessSample(state: "S", cpuTicks: 22))
-    }
-
-    @Test func aNameWithSpacesAndParenthesesIsSkippedWhole() {
-        let line = "7 (a) b (c) T 1 7 7 0 -1 0 0 0 0 0 100 50 0 0 20 0 1 0 5 0 0"
-        let sample = ProcessSample.parse(line)
-        #expect(sample == ProcessSample(state: "T", cpuTicks: 150))
-        #expect(sample?.isStopped == true)
-    }
-
-    @Test func garbageIsNil() {
-        #expect(ProcessSample.parse("") == nil)
-        #expect(ProcessSample.parse("12 (x) R 1 2") == nil)
-        #expect(ProcessSample.parse("12 (x) RR 1 2 3 4 5 6 7 8 9 10 11 12 13") == nil)
     }
 }

@@ -1,11 +1,12 @@
 import Logging
+
 @testable import PowaCore
 
 /// Drives a `SupervisorStateMachine` the way the shell would, with a clock
 /// the test moves and pids it hands out, so that tests read as scenarios.
 struct SupervisorHarness {
     var machine: SupervisorStateMachine
-    var now: Double = 1_000
+    var now = MonotonicInstant(seconds: 1_000)
     private var nextPid: Int32 = 100
     /// Current pid of each server's worker process, as spawned here.
     private(set) var pids: [Int: Int32] = [:]
@@ -19,8 +20,8 @@ struct SupervisorHarness {
         return timings
     }()
 
-    init(timings: SupervisorTimings = SupervisorHarness.unpaced) {
-        machine = SupervisorStateMachine(timings: timings)
+    init(timings: SupervisorTimings = SupervisorHarness.unpaced, instance: InstanceIdentity? = nil) {
+        machine = SupervisorStateMachine(timings: timings, instance: instance)
     }
 
     var timings: SupervisorTimings { machine.timings }
@@ -54,15 +55,21 @@ struct SupervisorHarness {
 
     /// Moves the clock to `time` and ticks.
     @discardableResult
-    mutating func advance(to time: Double) -> [SupervisorAction] {
+    mutating func advance(to time: MonotonicInstant) -> [SupervisorAction] {
         precondition(time >= now, "time only moves forward")
         now = time
         return send(.tick)
     }
 
     @discardableResult
+    mutating func advance(by duration: Duration) -> [SupervisorAction] {
+        advance(to: now + duration)
+    }
+
+    /// `advance(by:)` in seconds, as scenarios read.
+    @discardableResult
     mutating func advance(by seconds: Double) -> [SupervisorAction] {
-        advance(to: now + seconds)
+        advance(to: now + .fromSeconds(seconds))
     }
 
     /// Answers every `spawnWorker` in `actions` with a fresh pid, as a
@@ -82,7 +89,8 @@ struct SupervisorHarness {
     /// Starts the machine, connects, and reads `rows`; spawns the workers.
     @discardableResult
     mutating func startRunning(_ rows: [ServerRow], loaded: LoadedConfiguration? = nil) -> [SupervisorAction] {
-        var actions = send(.started(loaded ?? LoadedConfiguration(configuration: collector, path: "/etc/powa-collector.conf")))
+        var actions = send(
+            .started(loaded ?? LoadedConfiguration(configuration: collector, path: "/etc/powa-collector.conf")))
         actions += send(.repositoryConnected)
         actions += performSpawns(send(.serverListRead(rows)))
         return actions
@@ -119,8 +127,9 @@ struct SupervisorHarness {
     /// unchecked, checked when the machine asks for it, and conditional
     /// answers resolved into what the repository sends (and the refusal the
     /// supervisor logs) for a sender that is `permitted` or not.
+    /// Each call is a batch of its own, as a notification read alone is.
     mutating func notify(_ payload: String, permitted: Bool = true) -> [SupervisorAction] {
-        var resolved: [SupervisorAction] = []
+        var resolved = send(.notificationBatchBegan)
         for action in send(.notificationFromUncheckedSender(payload: payload, senderPID: 4242)) {
             switch action {
             case .checkSenderPermission(let checked, 4242):

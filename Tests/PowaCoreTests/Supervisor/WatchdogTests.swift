@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The watchdog: a worker is overdue once silent past the heartbeat it
@@ -23,11 +24,14 @@ import Testing
         #expect(harness.machine.nextDeadline == harness.now + harness.timings.workerStartGrace)
         harness.advance(by: 3)
         harness.report(1, Self.idle)
-        #expect(harness.machine.nextDeadline
-            == harness.now + WorkerMessage.idleHeartbeatInterval + harness.timings.watchdogSilenceLimit)
+        #expect(
+            harness.machine.nextDeadline
+                == harness.now + .fromSeconds(WorkerMessage.idleHeartbeatInterval)
+                + harness.timings.watchdogSilenceLimit)
         harness.report(1, Self.snapshotting)
-        #expect(harness.machine.nextDeadline
-            == harness.now + WorkerMessage.heartbeatInterval + harness.timings.watchdogSilenceLimit)
+        #expect(
+            harness.machine.nextDeadline
+                == harness.now + .fromSeconds(WorkerMessage.heartbeatInterval) + harness.timings.watchdogSilenceLimit)
     }
 
     /// Silent past its promise and stopped: SIGTERM; still there after the
@@ -42,8 +46,8 @@ import Testing
             #expect(harness.advance(by: 1).signals.isEmpty)
             _ = harness.send(.workerMessage(pid: harness.pid(2), .heartbeat))
         }
-        #expect(harness.advance(to: silentSince + 17.99).signals.isEmpty)
-        let terminate = harness.advance(to: silentSince + 18)
+        #expect(harness.advance(to: silentSince + .milliseconds(17_990)).signals.isEmpty)
+        let terminate = harness.advance(to: silentSince + .seconds(18))
         #expect(terminate.contains(.checkWorker(pid: hung)))
         #expect(terminate.signals.map(\.pid) == [hung])
         #expect(terminate.signals.map(\.signal) == [.terminate])
@@ -51,8 +55,8 @@ import Testing
         #expect(harness.status(1) == "restarting (no message for 18 s)")
         #expect(harness.status(2) == "starting")
 
-        #expect(harness.advance(to: silentSince + 22.99).signals.isEmpty)
-        let kill = harness.advance(to: silentSince + 23)
+        #expect(harness.advance(to: silentSince + .milliseconds(22_990)).signals.isEmpty)
+        let kill = harness.advance(to: silentSince + .seconds(23))
         #expect(kill.signals.map(\.pid) == [hung])
         #expect(kill.signals.map(\.signal) == [.kill])
         #expect(harness.advance(by: 30).signals.filter { $0.pid == hung }.isEmpty, "SIGKILL is sent once")
@@ -74,7 +78,7 @@ import Testing
         let check = harness.advance(by: 18)
         #expect(check.contains(.checkWorker(pid: harness.pid(1))))
         #expect(check.signals.isEmpty)
-        #expect(harness.machine.nextDeadline == harness.now + 18)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(18))
         #expect(harness.status(1) == "running")
     }
 
@@ -87,7 +91,7 @@ import Testing
         harness.report(1, Self.snapshotting)
         var signals: [WorkerSignal] = []
         var warnings: [String] = []
-        var elapsed = 0.0
+        var elapsed = harness.now
         for round in 0..<harness.timings.maximumSlowExtensions {
             harness.processSamples[pid] = ProcessSample(state: "R", cpuTicks: 100 * (round + 1))
             let actions = harness.advance(to: harness.machine.nextDeadline!)
@@ -127,16 +131,16 @@ import Testing
         harness.advance(by: 18)
         let back = harness.send(.workerMessage(pid: pid, .heartbeat))
         #expect(back.logs(.info).first?.contains("slow, not dead") == true)
-        #expect(harness.machine.nextDeadline == harness.now + 18)
+        #expect(harness.machine.nextDeadline == harness.now + .seconds(18))
     }
 
     @Test func anIdleWorkerIsSuspectedOnlyAfterItsLongInterval() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         harness.report(1, Self.idle)
-        let limit = WorkerMessage.idleHeartbeatInterval + harness.timings.watchdogSilenceLimit
-        #expect(limit > 30)
-        #expect(harness.advance(by: limit - 0.1).signals.isEmpty)
+        let limit = Duration.fromSeconds(WorkerMessage.idleHeartbeatInterval) + harness.timings.watchdogSilenceLimit
+        #expect(limit > .seconds(30))
+        #expect(harness.advance(by: limit - .milliseconds(100)).signals.isEmpty)
         #expect(harness.advance(by: 0.1).signals.map(\.signal) == [.terminate])
     }
 
@@ -166,7 +170,7 @@ import Testing
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
         var signals: [WorkerSignal] = []
-        for _ in 0..<Int(harness.timings.workerStartGrace) {
+        for _ in 0..<Int(harness.timings.workerStartGrace.inSeconds) {
             let malformed = harness.send(.workerMalformedLine(pid: harness.pid(1), reason: "not JSON"))
             #expect(malformed.logs(.warning).count == 1)
             signals += harness.advance(by: 1).signals.map(\.signal)
@@ -186,7 +190,7 @@ import Testing
     @Test func aWorkerThatNeverSpeaksAfterSpawnIsCaughtAfterTheStartGrace() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
-        #expect(harness.advance(by: harness.timings.workerStartGrace - 0.1).signals.isEmpty)
+        #expect(harness.advance(by: harness.timings.workerStartGrace - .milliseconds(100)).signals.isEmpty)
         #expect(harness.advance(by: 0.1).signals.map(\.signal) == [.terminate])
     }
 
@@ -199,7 +203,7 @@ import Testing
             _ = harness.send(.workerExited(pid: harness.pid(1), .killedBySignal(15)))
             let exitedAt = harness.now
             let deadline = harness.machine.nextDeadline!
-            delays.append(Int(deadline - exitedAt))
+            delays.append(Int((deadline - exitedAt).inSeconds))
             _ = harness.performSpawns(harness.advance(to: deadline))
         }
         #expect(delays == [1, 2, 4])
@@ -210,7 +214,7 @@ import Testing
     @Test func aStalledLoopIsLoggedAndKillsNobody() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
-        let actions = harness.send(.loopStalled(seconds: 35))
+        let actions = harness.send(.loopStalled(.seconds(35)))
         #expect(actions.signals.isEmpty)
         #expect(actions.logs(.warning).first?.contains("not counted against the workers") == true)
     }

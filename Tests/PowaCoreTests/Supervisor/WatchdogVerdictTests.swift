@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct WatchdogVerdictTests {
@@ -6,25 +7,36 @@ import Testing
 
     @Test func aStoppedOrUninspectableProcessIsEndedAtOnce() {
         var suspicion = RunningWorkerProcess.Suspicion()
-        #expect(suspicion.judge(ProcessSample(state: "T", cpuTicks: 9), now: 0, timings: timings)
-            == .end(reason: "its process is stopped"))
-        #expect(suspicion.judge(nil, now: 0, timings: timings) == .end(reason: "its process cannot be inspected"))
+        #expect(
+            suspicion.judge(ProcessSample(state: "T", cpuTicks: 9), now: MonotonicInstant(seconds: 0), timings: timings)
+                == .end(reason: "its process is stopped"))
+        #expect(
+            suspicion.judge(nil, now: MonotonicInstant(seconds: 0), timings: timings)
+                == .end(reason: "its process cannot be inspected"))
         #expect(suspicion.extensions == 0)
     }
 
     @Test func theFirstCheckSparesOnceForASecondSample() {
         var suspicion = RunningWorkerProcess.Suspicion()
-        #expect(suspicion.judge(ProcessSample(state: "S", cpuTicks: 5), now: 100, timings: timings) == .spare(usingCPU: false))
-        #expect(suspicion.extendedUntil == 100 + timings.slowWorkerExtension)
-        #expect(suspicion.judge(ProcessSample(state: "S", cpuTicks: 5), now: 110, timings: timings)
-            == .end(reason: "not using any CPU"))
+        #expect(
+            suspicion.judge(
+                ProcessSample(state: "S", cpuTicks: 5), now: MonotonicInstant(seconds: 100), timings: timings)
+                == .spare(usingCPU: false))
+        #expect(suspicion.extendedUntil == MonotonicInstant(seconds: 100) + timings.slowWorkerExtension)
+        #expect(
+            suspicion.judge(
+                ProcessSample(state: "S", cpuTicks: 5), now: MonotonicInstant(seconds: 110), timings: timings)
+                == .end(reason: "not using any CPU"))
     }
 
     @Test func progressIsSparedUpToTheLimit() {
         var suspicion = RunningWorkerProcess.Suspicion()
         var verdicts: [WatchdogVerdict] = []
         for round in 0...timings.maximumSlowExtensions {
-            verdicts.append(suspicion.judge(ProcessSample(state: "R", cpuTicks: round * 10), now: Double(round), timings: timings))
+            verdicts.append(
+                suspicion.judge(
+                    ProcessSample(state: "R", cpuTicks: round * 10), now: MonotonicInstant(seconds: Double(round)),
+                    timings: timings))
         }
         #expect(verdicts.first == .spare(usingCPU: false))
         #expect(verdicts.dropFirst().dropLast().allSatisfy { $0 == .spare(usingCPU: true) })

@@ -1,19 +1,20 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct WorkerRestartTests {
     @Test func backoffDoublesFromOneSecondAndStopsAtSixty() {
-        var backoff = ExponentialBackoff(initialDelay: 1, maximumDelay: 60)
+        var backoff = ExponentialBackoff(initialDelay: .seconds(1), maximumDelay: .seconds(60))
         let delays = (0..<10).map { _ in backoff.nextDelay() }
-        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60])
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60].map(Duration.seconds))
         backoff.reset()
-        #expect(backoff.nextDelay() == 1)
+        #expect(backoff.nextDelay() == .seconds(1))
     }
 
     @Test func backoffNeverOverflowsAfterManyFailures() {
-        var backoff = ExponentialBackoff(initialDelay: 1, maximumDelay: 30)
+        var backoff = ExponentialBackoff(initialDelay: .seconds(1), maximumDelay: .seconds(30))
         for _ in 0..<10_000 { _ = backoff.nextDelay() }
-        #expect(backoff.nextDelay() == 30)
+        #expect(backoff.nextDelay() == .seconds(30))
     }
 
     /// A worker that dies at once, again and again, is restarted after 1, 2,
@@ -21,22 +22,22 @@ import Testing
     @Test func crashLoopRestartsWithExponentialBackoff() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
-        var delays: [Double] = []
+        var delays: [Duration] = []
         for _ in 0..<9 {
             let crashedAt = harness.now
             let actions = harness.send(.workerExited(pid: harness.pid(1), .exited(status: 3)))
             #expect(actions.spawned.isEmpty)
             let deadline = try! #require(harness.machine.nextDeadline)
             let delay = deadline - crashedAt
-            #expect(harness.status(1) == "restarting in \(Int(delay)) s (exited with status 3)")
-            #expect(harness.advance(to: deadline - 0.01).spawned.isEmpty)
+            #expect(harness.status(1) == "restarting in \(Int(delay.inSeconds)) s (exited with status 3)")
+            #expect(harness.advance(to: deadline - .milliseconds(10)).spawned.isEmpty)
             let respawn = harness.advance(to: deadline)
             #expect(respawn.spawned.map(\.srvid) == [1])
             let started = harness.performSpawns(respawn)
             #expect(started.messages(to: harness.pid(1)).count == 1)
             delays.append(delay)
         }
-        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60].map(Duration.seconds))
     }
 
     @Test func backoffStartsOverAfterAMinuteOfHealth() {
@@ -67,7 +68,8 @@ import Testing
         harness.startRunning([.sample(1)])
         let actions = harness.send(.workerExited(pid: harness.pid(1), .exited(status: 0)))
         #expect(harness.status(1) == "restarting in 1 s (exited with status 0)")
-        #expect(actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s; its last log lines say why"])
+        #expect(
+            actions.logs(.error) == ["exited with status 0; restarting the worker in 1 s; its last log lines say why"])
     }
 
     @Test func restartedWorkerGetsItsStartMessageWithCurrentConfiguration() {

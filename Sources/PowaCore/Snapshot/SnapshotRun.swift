@@ -1,0 +1,766 @@
+/// One snapshot's sequence of decisions, as a state machine without I/O:
+/// it answers each event with the next command, and the worker only
+/// carries the commands out (`Collector.takeSnapshot`).
+///
+/// The sequence, with the remote and the repository connections open:
+/// 1. read the remote's extensions again and check both powa versions; an
+///    incompatibility is recorded (replacing the errors) and nothing runs;
+/// 2. `BEGIN` on the repository, then on the remote;
+/// 3. each global datasource (`SnapshotPlan.datasourceSteps`), then on
+///    PoWA 5 each remote database's modules and catalogs
+///    (`SnapshotPlan.perDatabasePlan`) over its own connection; each copy
+///    in savepoints on both sides (see `CopyStep`), so that a failure costs
+///    that copy only and is recorded as an error;
+/// 4. with several instances on the repository (`Context.fence`), the
+///    fence: the session's idle-in-transaction limit set to the lease, then
+///    the ownership row taken `FOR KEY SHARE` at this instance's epoch with
+///    a live lease; when the repository no longer says so the snapshot
+///    rolls back (another instance may collect the server) and records
+///    nothing. The row stays locked until the commit, so a new owner's
+///    claim waits for it;
+/// 5. `powa_take_snapshot` in its savepoint (a failure is rolled back to it
+///    and recorded), the session's name set again, and the errors gathered
+///    so far appended to `powa_snapshot_metas.errors` in their savepoint;
+/// 6. `COMMIT` on the repository, and only then on the remote, whose
+///    transaction holds the cleanups (such as `pg_qualstats_reset()`).
+///
+/// What ends a snapshot early, rolled back on both sides:
+/// - an interruption (the worker stops, or the snapshot ran past its
+///   budget) seen with any answer before the repository's commit;
+/// - a statement that must succeed failing (BEGIN, the listings, savepoint
+///   statements, the commit); a cancelled one counts as over budget;
+/// - a broken connection, even under a statement whose failure alone would
+///   cost only its own part.
+/// After a stop nothing is recorded. Over budget, the errors go through a
+/// new repository connection and the remote connection is dropped. After a
+/// failure, the errors replace the last snapshot's over the same repository
+/// connection when it is still healthy, otherwise over a new one, and a
+/// broken remote connection is dropped. The errors recorded are those
+/// gathered so far plus the reason. Every error written over the
+/// snapshot's own connection is a `FencedWrite`: refused, like the
+/// snapshot, once the instance no longer owns the server.
+public struct SnapshotRun {
+    /// What the machine needs to know of the worker and its connections.
+    public struct Context {
+        public var srvid: Int
+        /// The worker's name for the remote, for error texts.
+        public var serverName: String
+        /// The repository session's `application_name`, which
+        /// `powa_take_snapshot` changes as it goes.
+        public var repositoryApplicationName: String
+        /// The repository's extensions, read when its session opened.
+        public var repositoryExtensions: InstalledExtensions
+        /// The remote's `server_version_num`.
+        public var remoteServerVersionNum: Int
+        /// The forced catalog refresh this snapshot takes, if any.
+        public var catalogRefresh: CatalogRefreshRequest?
+        /// Seconds of the snapshot's budget, for the error text.
+        public var budgetSeconds: Double
+        /// Quotes an identifier (libpq's `PQescapeIdentifier` in the worker).
+        public var quoteIdentifier: (String) -> String
+        /// Quotes a literal (libpq's `PQescapeLiteral` in the worker).
+        public var quoteLiteral: (String) -> String
+        /// Set by a supervisor that coordinates with other instances: the
+        /// ownership checked before `powa_take_snapshot` and before any
+        /// error is written.
+        public var fence: OwnershipFence?
+
+        public init(
+            srvid: Int, serverName: String, repositoryApplicationName: String,
+            repositoryExtensions: InstalledExtensions, remoteServerVersionNum: Int,
+            catalogRefresh: CatalogRefreshRequest?, budgetSeconds: Double,
+            quoteIdentifier: @escaping (String) -> String, quoteLiteral: @escaping (String) -> String,
+            fence: OwnershipFence? = nil
+        ) {
+            self.fence = fence
+            self.srvid = srvid
+            self.serverName = serverName
+            self.repositoryApplicationName = repositoryApplicationName
+            self.repositoryExtensions = repositoryExtensions
+            self.remoteServerVersionNum = remoteServerVersionNum
+            self.catalogRefresh = catalogRefresh
+            self.budgetSeconds = budgetSeconds
+            self.quoteIdentifier = quoteIdentifier
+            self.quoteLiteral = quoteLiteral
+        }
+    }
+
+    /// Why a snapshot ends before its commit.
+    enum Abort: Error, Equatable {
+        case stopping
+        case overBudget
+        case failed(StatementFailure)
+        /// The repository no longer says this instance owns the server.
+        case fenced
+    }
+
+    /// The fence before `powa_take_snapshot`.
+    private enum FencePhase {
+        case limitingIdleTime
+        case checking
+    }
+
+    private enum CopyPhase {
+        case streaming
+        case releasingSource(CopiedVolume)
+        case releasingData(CopiedVolume)
+        case rollingBackSource(CopyFailure)
+        case rollingBackData(CopyFailure)
+        case cleaningUp(String)
+        case rollingBackCleanup(String, StatementFailure)
+        case releasingCleanup
+    }
+
+    private enum IntegratePhase {
+        case creatingSavepoint
+        case taking
+        case rollingBack(StatementFailure)
+        case clearingErrors(StatementFailure)
+        case releasing
+        case settingApplicationName
+        case creatingMetasSavepoint
+        case appendingErrors
+        case rollingBackMetas(StatementFailure)
+        case releasingMetas
+    }
+
+    private enum State {
+        case created
+        case readingExtensions
+        case recordingIncompatibility(String, FencedWrite)
+        case beginningRepository
+        case beginningRemote
+        case listingDatasources
+        case copying(CopyPhase)
+        case readingRemoteNow
+        case listingRemoteDatabases
+        case listingModules
+        case listingCatalogs
+        case openingDatabase(DatabaseWork)
+        case beginningDatabase(DatabaseWork)
+        case fencing(FencePhase)
+        case integrating(IntegratePhase)
+        case committingRepository
+        case committingRemote
+        case rollingBack(Abort)
+        case recordingAbort(String, FencedWrite, followUps: [SnapshotFollowUp])
+        case finished
+    }
+
+    private let context: Context
+    private var state = State.created
+    private var effects: [SnapshotRunEffect] = []
+    /// Every error gathered so far, in order.
+    private var errors: [String] = []
+    private var copied = CopiedVolume()
+    private var interruption: SnapshotInterruption?
+
+    private var sql: RepositorySQL?
+    private var remoteSchemas: [String: String] = [:]
+    private var repositorySchemas: [String: String] = [:]
+    private var collectsPerDatabaseData = false
+    private var pendingDatasources: ArraySlice<DatasourceStep> = []
+    private var remoteNow = ""
+    private var remoteDatabases: [String] = []
+    private var databaseModules: [DbModuleRow] = []
+    private var catalogs: [CatalogRow] = []
+    private var pendingDatabases: ArraySlice<DatabaseWork> = []
+    private var pendingCopies: ArraySlice<CopyStep> = []
+    private var copy: (step: CopyStep, side: SnapshotSide)?
+
+    public init(_ context: Context) {
+        self.context = context
+    }
+
+    /// The first step: read the remote's extensions again.
+    public mutating func start() -> SnapshotRunStep {
+        guard case .created = state else { preconditionFailure("SnapshotRun.start called twice") }
+        state = .readingExtensions
+        return emit(.readRemoteExtensions)
+    }
+
+    /// The next step, given the answer to the last command.
+    ///
+    /// - Parameter interruption: why the worker wants the snapshot to end,
+    ///   if it does; read at the moment the answer arrived.
+    public mutating func next(_ event: SnapshotRunEvent, interruption: SnapshotInterruption?) -> SnapshotRunStep {
+        if let interruption { self.interruption = interruption }
+        do throws(Abort) {
+            if let interruption, interruptible(by: event) {
+                throw interruption == .stopping ? .stopping : .overBudget
+            }
+            return try advance(event)
+        } catch {
+            state = .rollingBack(error)
+            return emit(.rollBack)
+        }
+    }
+
+    /// An interruption ends the snapshot at any answer before the commit,
+    /// but not the commit that succeeded, nor what comes after it or after
+    /// the decision to end.
+    private func interruptible(by event: SnapshotRunEvent) -> Bool {
+        switch state {
+        case .committingRepository:
+            if case .succeeded = event { return false }
+            return true
+        case .committingRemote, .rollingBack, .recordingAbort, .recordingIncompatibility, .finished, .created:
+            return false
+        default:
+            return true
+        }
+    }
+
+    private mutating func advance(_ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
+        switch state {
+        case .created, .finished:
+            preconditionFailure("SnapshotRun answered \(event) outside of a run")
+
+        case .readingExtensions:
+            switch event {
+            case .remoteExtensionsRead(let remote):
+                return checkVersions(repository: context.repositoryExtensions, remote: remote)
+            case .failed(let failure):
+                throw .failed(failure)
+            default:
+                unexpected(event)
+            }
+
+        case .recordingIncompatibility(let message, var write):
+            // Whether the error could be recorded or not, nothing else runs.
+            guard let step = writeStep(&write, event) else {
+                return finish(.notCommitted(reason: message, countsAsFailure: interruption != .stopping))
+            }
+            state = .recordingIncompatibility(message, write)
+            return step
+
+        case .beginningRepository:
+            _ = try rows(event)
+            state = .beginningRemote
+            return emit(.execute(.simple(SessionSQL.begin), on: .remote))
+
+        case .beginningRemote:
+            _ = try rows(event)
+            state = .listingDatasources
+            return emit(.execute(.parameterized(statements.globalDatasources(srvid: context.srvid)), on: .repository))
+
+        case .listingDatasources:
+            let datasources: [DatasourceRow] = decode(try rows(event), as: "datasource") {
+                row throws(RowDecodingError) in
+                try DatasourceRow(row: row)
+            }
+            if datasources.isEmpty { log(.info, "No datasource configured for server \(context.srvid)") }
+            pendingDatasources =
+                SnapshotPlan.datasourceSteps(
+                    srvid: context.srvid, serverName: context.serverName, datasources: datasources,
+                    remoteSchemas: remoteSchemas, repositorySchemas: repositorySchemas,
+                    quoteIdentifier: context.quoteIdentifier)[...]
+            return nextDatasource()
+
+        case .copying(let phase):
+            return try advanceCopy(phase, event)
+
+        case .readingRemoteNow:
+            remoteNow = (try rows(event).first?.first ?? nil) ?? ""
+            state = .listingRemoteDatabases
+            return emit(.execute(.simple(RemoteSQL.databases), on: .remote))
+
+        case .listingRemoteDatabases:
+            remoteDatabases = try rows(event).compactMap { $0.first ?? nil }
+            if let statement = statements.databaseModules(
+                srvid: context.srvid, serverVersionNum: context.remoteServerVersionNum)
+            {
+                state = .listingModules
+                return emit(.execute(.parameterized(statement), on: .repository))
+            }
+            return listCatalogs()
+
+        case .listingModules:
+            databaseModules = decode(try rows(event), as: "db module") { row throws(RowDecodingError) in
+                try DbModuleRow(row: row)
+            }
+            return listCatalogs()
+
+        case .listingCatalogs:
+            catalogs = decode(try rows(event), as: "catalog") { row throws(RowDecodingError) in
+                try CatalogRow(row: row)
+            }
+            return planDatabases()
+
+        case .openingDatabase(let work):
+            switch event {
+            case .succeeded:
+                state = .beginningDatabase(work)
+                return emit(.execute(.simple(SessionSQL.begin), on: .database))
+            case .failed(let failure):
+                errors.append(SnapshotErrorText.databaseConnectionFailed(dbname: work.dbname, detail: failure.message))
+                return nextDatabase()
+            default:
+                unexpected(event)
+            }
+
+        case .beginningDatabase(let work):
+            _ = try rows(event)
+            pendingCopies = work.copies[...]
+            return nextDatabaseCopy()
+
+        case .integrating(let phase):
+            return try advanceIntegration(phase, event)
+
+        case .committingRepository:
+            _ = try rows(event)
+            state = .committingRemote
+            return emit(.execute(.simple(SessionSQL.commit), on: .remote))
+
+        case .committingRemote:
+            var followUps: [SnapshotFollowUp] = []
+            if case .failed(let failure) = event {
+                log(
+                    .warning,
+                    "Could not commit on the remote server: \(failure) (its cleanups, such as pg_qualstats_reset(), did not happen: the next snapshot collects those rows again)"
+                )
+                followUps.append(.disconnectRemote)
+            }
+            for error in errors { log(.warning, error) }
+            return finish(.committed(errors: errors, copied: copied), followUps: followUps)
+
+        case .rollingBack(let abort):
+            guard case .rolledBack(let remoteHealthy, let repositoryHealthy) = event else { unexpected(event) }
+            return endAborted(abort, remoteHealthy: remoteHealthy, repositoryHealthy: repositoryHealthy)
+
+        case .recordingAbort(let message, var write, let followUps):
+            guard let step = writeStep(&write, event) else {
+                return finish(
+                    .notCommitted(reason: message, countsAsFailure: interruption != .stopping), followUps: followUps)
+            }
+            state = .recordingAbort(message, write, followUps: followUps)
+            return step
+
+        case .fencing(let phase):
+            let fenceRows = try rows(event)
+            guard let fence = context.fence else { preconditionFailure("SnapshotRun: fencing without a fence") }
+            switch phase {
+            case .limitingIdleTime:
+                state = .fencing(.checking)
+                return emit(
+                    .execute(.parameterized(CoordinationSQL.fence(srvid: context.srvid, fence)), on: .repository))
+            case .checking:
+                if fenceRows.isEmpty { throw .fenced }
+                return takeSnapshot()
+            }
+        }
+    }
+
+    // MARK: Versions
+
+    private mutating func checkVersions(repository: InstalledExtensions, remote: InstalledExtensions) -> SnapshotRunStep
+    {
+        let version: PowaVersion
+        do throws(PowaVersionError) {
+            version = try PowaVersion.validated(extversion: repository.powaVersionText, on: .repository)
+            let remoteVersion = try PowaVersion.validated(extversion: remote.powaVersionText, on: .remote)
+            try PowaVersion.checkCompatible(repository: version, remote: remoteVersion)
+        } catch {
+            let message = "\(error)"
+            log(.error, message)
+            var write = fencedWrite(errorStatements.replaceErrors(srvid: context.srvid, errors: [message]))
+            let step = writeStep(&write, nil)!
+            state = .recordingIncompatibility(message, write)
+            return step
+        }
+        sql = Self.statements(for: repository, version: version, quoteIdentifier: context.quoteIdentifier)
+        remoteSchemas = remote.schemas
+        repositorySchemas = repository.schemas
+        collectsPerDatabaseData = version.collectsPerDatabaseData
+        state = .beginningRepository
+        return emit(.execute(.simple(SessionSQL.begin), on: .repository))
+    }
+
+    /// The repository's statements for its powa version; without a valid
+    /// version, PoWA 4.1's, enough to record errors (the same everywhere).
+    static func statements(
+        for repository: InstalledExtensions, version: PowaVersion?, quoteIdentifier: (String) -> String
+    ) -> RepositorySQL {
+        RepositorySQL(
+            version: version ?? repository.powaVersionText.flatMap(PowaVersion.init(extversion:))
+                ?? PowaVersion(major: 4, minor: 1),
+            powaSchema: repository.schemas["powa"] ?? "public", quoteIdentifier: quoteIdentifier)
+    }
+
+    private var statements: RepositorySQL {
+        guard let sql else { preconditionFailure("SnapshotRun: statements used before the version check") }
+        return sql
+    }
+
+    /// Statements that record errors, also before (or without) a valid
+    /// version.
+    private var errorStatements: RepositorySQL {
+        sql
+            ?? Self.statements(
+                for: context.repositoryExtensions, version: nil, quoteIdentifier: context.quoteIdentifier)
+    }
+
+    // MARK: Datasources and databases
+
+    private mutating func nextDatasource() -> SnapshotRunStep {
+        while let step = pendingDatasources.popFirst() {
+            switch step {
+            case .copy(let copy):
+                return startCopy(copy, from: .remote)
+            case .skip(_, let error):
+                errors.append(error)
+            case .ignore(_, let warning):
+                log(.warning, warning)
+            }
+        }
+        guard collectsPerDatabaseData else { return integrate() }
+        state = .readingRemoteNow
+        return emit(.execute(.simple(RemoteSQL.now), on: .remote))
+    }
+
+    private mutating func listCatalogs() -> SnapshotRunStep {
+        guard
+            let statement = statements.catalogs(
+                srvid: context.srvid, serverVersionNum: context.remoteServerVersionNum,
+                forceRefresh: context.catalogRefresh != nil)
+        else { return planDatabases() }
+        state = .listingCatalogs
+        return emit(.execute(.parameterized(statement), on: .repository))
+    }
+
+    private mutating func planDatabases() -> SnapshotRunStep {
+        let plan = SnapshotPlan.perDatabasePlan(
+            srvid: context.srvid, remoteDatabases: remoteDatabases, databaseModules: databaseModules,
+            catalogs: catalogs, catalogRefresh: context.catalogRefresh, remoteNow: remoteNow,
+            quoteLiteral: context.quoteLiteral)
+        for warning in plan.warnings { log(.warning, warning) }
+        pendingDatabases = plan.databases[...]
+        return nextDatabase()
+    }
+
+    private mutating func nextDatabase() -> SnapshotRunStep {
+        guard let work = pendingDatabases.popFirst() else { return integrate() }
+        log(.debug, "Working on remote database \(work.dbname)")
+        state = .openingDatabase(work)
+        return emit(.openDatabase(work.dbname))
+    }
+
+    private mutating func nextDatabaseCopy() -> SnapshotRunStep {
+        if let copy = pendingCopies.popFirst() { return startCopy(copy, from: .database) }
+        effects.append(.closeDatabase)
+        return nextDatabase()
+    }
+
+    /// Decodes listing rows; a row that does not decode is an error of the
+    /// snapshot, not the end of it.
+    private mutating func decode<Row>(
+        _ rows: [[String?]], as what: String, _ make: ([String?]) throws(RowDecodingError) -> Row
+    ) -> [Row] {
+        var decoded: [Row] = []
+        for row in rows {
+            do throws(RowDecodingError) {
+                decoded.append(try make(row))
+            } catch {
+                errors.append("Ignored a \(what) row: \(error)")
+            }
+        }
+        return decoded
+    }
+
+    // MARK: One copy
+
+    private mutating func startCopy(_ step: CopyStep, from side: SnapshotSide) -> SnapshotRunStep {
+        copy = (step, side)
+        log(.debug, "Working on \(step.name)")
+        state = .copying(.streaming)
+        // Each savepoint travels with its side's COPY: one round trip each.
+        return emit(
+            .copy(
+                SnapshotCopy(
+                    name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
+                    targetSQL: Savepoint.data.create + "; " + step.target)))
+    }
+
+    private mutating func advanceCopy(_ phase: CopyPhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
+        guard let (step, side) = copy else { preconditionFailure("SnapshotRun: copy answered without a copy") }
+        switch phase {
+        case .streaming:
+            switch event {
+            case .copied(let rows, let bytes):
+                state = .copying(.releasingSource(CopiedVolume(rows: rows, bytes: bytes)))
+                return emit(.execute(.simple(Savepoint.source.release), on: side))
+            case .copyFailed(let failure):
+                if failure.underlying.connectionBroken { throw .failed(failure.underlying) }
+                // A refused target means the source's statements never went out.
+                if case .targetRefused = failure {
+                    state = .copying(.rollingBackData(failure))
+                    return emit(.execute(.simple(Savepoint.data.rollback), on: .repository))
+                }
+                state = .copying(.rollingBackSource(failure))
+                return emit(.execute(.simple(Savepoint.source.rollback), on: side))
+            default:
+                unexpected(event)
+            }
+        case .releasingSource(let volume):
+            _ = try rows(event)
+            state = .copying(.releasingData(volume))
+            return emit(.execute(.simple(Savepoint.data.release), on: .repository))
+        case .releasingData(let volume):
+            _ = try rows(event)
+            log(.debug, "\(step.name): \(volume.rows) rows, \(volume.bytes) bytes")
+            copied.rows += volume.rows
+            copied.bytes += volume.bytes
+            return cleanUp(step, on: side)
+        case .rollingBackSource(let failure):
+            _ = try rows(event)
+            state = .copying(.rollingBackData(failure))
+            return emit(.execute(.simple(Savepoint.data.rollback), on: .repository))
+        case .rollingBackData(let failure):
+            _ = try rows(event)
+            switch failure {
+            case .source(let error):
+                errors.append(SnapshotErrorText.sourceFailed(datasource: step.name, detail: error.message))
+            case .target(let error), .targetRefused(let error):
+                errors.append(SnapshotErrorText.insertFailed(datasource: step.name, detail: error.message))
+            }
+            return cleanUp(step, on: side)
+        case .cleaningUp(let cleanup):
+            switch try partOutcome(event) {
+            case .success:
+                state = .copying(.releasingCleanup)
+                return emit(.execute(.simple(Savepoint.source.release), on: side))
+            case .failure(let failure):
+                state = .copying(.rollingBackCleanup(cleanup, failure))
+                return emit(.execute(.simple(Savepoint.source.rollback), on: side))
+            }
+        case .rollingBackCleanup(let cleanup, let failure):
+            _ = try rows(event)
+            errors.append(SnapshotErrorText.cleanupFailed(cleanup: cleanup, detail: failure.message))
+            return copyDone(from: side)
+        case .releasingCleanup:
+            _ = try rows(event)
+            return copyDone(from: side)
+        }
+    }
+
+    /// The datasource's cleanup, run even when its copy failed.
+    private mutating func cleanUp(_ step: CopyStep, on side: SnapshotSide) -> SnapshotRunStep {
+        switch step.cleanup {
+        case nil:
+            return copyDone(from: side)
+        case .unresolvable(let error)?:
+            errors.append(error)
+            return copyDone(from: side)
+        case .run(let cleanup)?:
+            log(.debug, "Calling \(cleanup)...")
+            state = .copying(.cleaningUp(cleanup))
+            return emit(.execute(.simple(Savepoint.source.create + "; " + cleanup), on: side))
+        }
+    }
+
+    private mutating func copyDone(from side: SnapshotSide) -> SnapshotRunStep {
+        copy = nil
+        return side == .database ? nextDatabaseCopy() : nextDatasource()
+    }
+
+    // MARK: Integration and commit
+
+    /// The fence first, when there is one: the lock it takes lasts until
+    /// the commit, so a worker frozen from here on must not hold it past a
+    /// lease.
+    private mutating func integrate() -> SnapshotRunStep {
+        guard let fence = context.fence else { return takeSnapshot() }
+        state = .fencing(.limitingIdleTime)
+        return emit(.execute(.parameterized(CoordinationSQL.idleInTransactionTimeout(fence)), on: .repository))
+    }
+
+    private mutating func takeSnapshot() -> SnapshotRunStep {
+        log(.debug, "Calling powa_take_snapshot(\(context.srvid))...")
+        state = .integrating(.creatingSavepoint)
+        return emit(.execute(.simple(Savepoint.takeSnapshot.create), on: .repository))
+    }
+
+    private mutating func advanceIntegration(_ phase: IntegratePhase, _ event: SnapshotRunEvent) throws(Abort)
+        -> SnapshotRunStep
+    {
+        switch phase {
+        case .creatingSavepoint:
+            _ = try rows(event)
+            state = .integrating(.taking)
+            return emit(.execute(.parameterized(statements.takeSnapshot(srvid: context.srvid)), on: .repository))
+        case .taking:
+            switch try partOutcome(event) {
+            case .success(let rows):
+                let failedFunctions = (rows.first?.first ?? nil).flatMap { Int($0) } ?? 0
+                if failedFunctions != 0 {
+                    log(.warning, "Number of errors during snapshot: \(failedFunctions)")
+                    log(.warning, " Check the logs on the repository server")
+                }
+                state = .integrating(.releasing)
+                return emit(.execute(.simple(Savepoint.takeSnapshot.release), on: .repository))
+            case .failure(let failure):
+                state = .integrating(.rollingBack(failure))
+                return emit(.execute(.simple(Savepoint.takeSnapshot.rollback), on: .repository))
+            }
+        case .rollingBack(let failure):
+            _ = try rows(event)
+            state = .integrating(.clearingErrors(failure))
+            return emit(.execute(.parameterized(statements.clearErrors(srvid: context.srvid)), on: .repository))
+        case .clearingErrors(let failure):
+            _ = try rows(event)
+            errors.append(SnapshotErrorText.takeSnapshotFailed(srvid: context.srvid, detail: failure.message))
+            return setApplicationName()
+        case .releasing:
+            _ = try rows(event)
+            return setApplicationName()
+        case .settingApplicationName:
+            _ = try rows(event)
+            guard !errors.isEmpty else { return commit() }
+            state = .integrating(.creatingMetasSavepoint)
+            return emit(.execute(.simple(Savepoint.metas.create), on: .repository))
+        case .creatingMetasSavepoint:
+            _ = try rows(event)
+            state = .integrating(.appendingErrors)
+            return emit(
+                .execute(
+                    .parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository))
+        case .appendingErrors:
+            switch try partOutcome(event) {
+            case .success:
+                state = .integrating(.releasingMetas)
+                return emit(.execute(.simple(Savepoint.metas.release), on: .repository))
+            case .failure(let failure):
+                state = .integrating(.rollingBackMetas(failure))
+                return emit(.execute(.simple(Savepoint.metas.rollback), on: .repository))
+            }
+        case .rollingBackMetas(let failure):
+            _ = try rows(event)
+            log(
+                .warning,
+                "Could not report errors for server \(context.srvid): \(failure) (they are in this log only; check the repository's log)"
+            )
+            return commit()
+        case .releasingMetas:
+            _ = try rows(event)
+            return commit()
+        }
+    }
+
+    /// `powa_take_snapshot` renames the session as it goes.
+    private mutating func setApplicationName() -> SnapshotRunStep {
+        state = .integrating(.settingApplicationName)
+        return emit(
+            .execute(
+                .parameterized(SessionSQL.setApplicationName(context.repositoryApplicationName)), on: .repository))
+    }
+
+    private mutating func commit() -> SnapshotRunStep {
+        state = .committingRepository
+        return emit(.execute(.simple(SessionSQL.commit), on: .repository))
+    }
+
+    // MARK: Ending
+
+    private mutating func endAborted(_ abort: Abort, remoteHealthy: Bool, repositoryHealthy: Bool) -> SnapshotRunStep {
+        switch abort {
+        case .fenced:
+            // Nothing is written: the server is, or is about to be, another
+            // instance's, and its errors are that instance's to record.
+            let message =
+                "Snapshot rolled back: this instance no longer owns server \(context.srvid)"
+                + " (epoch \(context.fence?.epoch ?? 0) or its lease ended)"
+            log(.error, message)
+            return finish(.notCommitted(reason: message, countsAsFailure: interruption != .stopping))
+        case .stopping:
+            log(.info, "Snapshot cancelled: the worker is stopping; nothing of it was committed")
+            return finish(.notCommitted(reason: nil, countsAsFailure: false))
+        case .overBudget:
+            let message =
+                "Snapshot cancelled after running past its \(Int(context.budgetSeconds)) s budget (snapshot_timeout)"
+            log(.error, message)
+            // The connections may be in any state after a cancel: start afresh.
+            return finish(
+                .notCommitted(reason: message, countsAsFailure: interruption != .stopping),
+                followUps: [.disconnectRemote, .recordErrors(errors + [message], replace: true)])
+        case .failed(let failure):
+            let message = "Error during snapshot: \(failure)"
+            log(.error, message)
+            let followUps: [SnapshotFollowUp] = remoteHealthy ? [] : [.disconnectRemote, .reportNoRemoteConnection]
+            guard repositoryHealthy else {
+                return finish(
+                    .notCommitted(reason: message, countsAsFailure: interruption != .stopping),
+                    followUps: followUps + [.recordErrors(errors + [message], replace: true)])
+            }
+            var write = fencedWrite(errorStatements.replaceErrors(srvid: context.srvid, errors: errors + [message]))
+            let step = writeStep(&write, nil)!
+            state = .recordingAbort(message, write, followUps: followUps)
+            return step
+        }
+    }
+
+    private mutating func finish(_ result: SnapshotRunResult, followUps: [SnapshotFollowUp] = []) -> SnapshotRunStep {
+        state = .finished
+        return emit(.finish(result, followUps: followUps))
+    }
+
+    // MARK: Helpers
+
+    private func fencedWrite(_ statement: SQLStatement) -> FencedWrite {
+        FencedWrite(statement, srvid: context.srvid, fence: context.fence)
+    }
+
+    /// Starts `write` (`event` nil) or answers it; nil once it is over,
+    /// whatever its outcome: an error that cannot be recorded is in the log.
+    private mutating func writeStep(_ write: inout FencedWrite, _ event: SnapshotRunEvent?) -> SnapshotRunStep? {
+        let next: FencedWrite.Step
+        switch event {
+        case nil: next = write.start()
+        case .succeeded(let rows)?: next = write.next(.success(rows))
+        case .failed(let failure)?: next = write.next(.failure(failure))
+        case let other?: unexpected(other)
+        }
+        switch next {
+        case .execute(let sql):
+            return emit(.execute(sql, on: .repository))
+        case .finished(.notOwner):
+            log(.debug, "Not recording errors for server \(context.srvid): this instance no longer owns it")
+            return nil
+        case .finished:
+            return nil
+        }
+    }
+
+    /// The rows of a statement that must succeed; its failure ends the
+    /// snapshot (a cancelled one means the budget ran out).
+    private func rows(_ event: SnapshotRunEvent) throws(Abort) -> [[String?]] {
+        switch event {
+        case .succeeded(let rows): return rows
+        case .failed(let failure): throw failure.isQueryCanceled ? .overBudget : .failed(failure)
+        default: unexpected(event)
+        }
+    }
+
+    /// The outcome of a statement whose failure costs only its own part of
+    /// the snapshot; a broken connection still ends the snapshot.
+    private func partOutcome(_ event: SnapshotRunEvent) throws(Abort) -> Result<[[String?]], StatementFailure> {
+        switch event {
+        case .succeeded(let rows): return .success(rows)
+        case .failed(let failure) where failure.connectionBroken: throw .failed(failure)
+        case .failed(let failure): return .failure(failure)
+        default: unexpected(event)
+        }
+    }
+
+    private func unexpected(_ event: SnapshotRunEvent) -> Never {
+        preconditionFailure("SnapshotRun: \(event) does not answer the last command (in \(state))")
+    }
+
+    private mutating func log(_ level: SnapshotLogLevel, _ message: String) {
+        effects.append(.log(level, message))
+    }
+
+    private mutating func emit(_ command: SnapshotRunCommand) -> SnapshotRunStep {
+        defer { effects = [] }
+        return SnapshotRunStep(effects: effects, command: command)
+    }
+}

@@ -1,0 +1,83 @@
+/// Which of a snapshot's connections a command runs on.
+public enum SnapshotSide: Equatable, Sendable {
+    /// The repository connection that holds the snapshot's transaction.
+    case repository
+    /// The remote server's main connection.
+    case remote
+    /// The per-database remote connection opened last (`openDatabase`).
+    case database
+}
+
+/// SQL for `SnapshotRunCommand.execute`.
+public enum SnapshotSQL: Equatable, Sendable {
+    /// Sent as is with the simple query protocol: it may hold several
+    /// statements (a savepoint and a cleanup) and takes no parameters.
+    case simple(String)
+    /// One statement whose values travel as parameters.
+    case parameterized(SQLStatement)
+}
+
+/// One streamed copy: `sourceSQL` on `from`, `targetSQL` on the repository.
+public struct SnapshotCopy: Equatable, Sendable {
+    /// The datasource, db module or catalog, for logs.
+    public var name: String
+    public var from: SnapshotSide
+    /// The source savepoint, then `COPY (…) TO STDOUT`.
+    public var sourceSQL: String
+    /// The data savepoint, then `COPY … FROM STDIN`.
+    public var targetSQL: String
+}
+
+/// What the worker does next for the snapshot in progress. Every command
+/// but `finish` is answered with exactly one `SnapshotRunEvent`.
+public enum SnapshotRunCommand: Equatable, Sendable {
+    /// Read the remote's installed extensions again (the remote connection
+    /// lives long); answer `.remoteExtensionsRead` or `.failed`.
+    case readRemoteExtensions
+    /// Run `sql`; answer `.succeeded` with the rows or `.failed`.
+    case execute(SnapshotSQL, on: SnapshotSide)
+    /// Stream one copy; answer `.copied` or `.copyFailed`.
+    case copy(SnapshotCopy)
+    /// Open a connection to one remote database (closing the previous
+    /// one); answer `.succeeded` with no rows or `.failed`.
+    case openDatabase(String)
+    /// `ROLLBACK` on the repository and the remote, their failures
+    /// ignored; answer `.rolledBack` with the connections' health.
+    case rollBack
+    /// The snapshot is over: report `result`, then carry out `followUps`
+    /// in order.
+    case finish(SnapshotRunResult, followUps: [SnapshotFollowUp])
+}
+
+/// Side effects with no answer, carried out before the step's command.
+public enum SnapshotRunEffect: Equatable, Sendable {
+    case log(SnapshotLogLevel, String)
+    /// Close the per-database connection: its copies are done.
+    case closeDatabase
+}
+
+public enum SnapshotLogLevel: Equatable, Sendable {
+    case debug, info, warning, error
+}
+
+/// What the worker does once a snapshot is over.
+public enum SnapshotFollowUp: Equatable, Sendable {
+    /// Close the remote connection: the next snapshot opens a fresh one.
+    case disconnectRemote
+    /// The status reads `no connection to remote server`.
+    case reportNoRemoteConnection
+    /// Store `errors` in `powa_snapshot_metas.errors` over a new repository
+    /// connection (this snapshot's may be in any state).
+    case recordErrors([String], replace: Bool)
+}
+
+/// One step of the snapshot: effects to carry out, then a command.
+public struct SnapshotRunStep: Equatable, Sendable {
+    public var effects: [SnapshotRunEffect]
+    public var command: SnapshotRunCommand
+
+    public init(effects: [SnapshotRunEffect] = [], command: SnapshotRunCommand) {
+        self.effects = effects
+        self.command = command
+    }
+}
