@@ -1,7 +1,7 @@
 import Glibc
 import Logging
-import Synchronization
 import PowaCore
+import Synchronization
 
 /// A swift-log handler writing the reference collector's line format to
 /// stderr, one `write` per line so that lines of the supervisor and of its
@@ -39,11 +39,14 @@ public struct StderrLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var name = threadName
-        if case .string(let override)? = event.metadata?[Self.threadNameMetadataKey] ?? metadata[Self.threadNameMetadataKey] {
+        if case .string(let override)? = event.metadata?[Self.threadNameMetadataKey]
+            ?? metadata[Self.threadNameMetadataKey]
+        {
             name = override
         }
-        let line = CollectorLogLine.format(
-            time: Self.now(), threadName: name, level: event.level, message: "\(event.message)") + "\n"
+        let line =
+            CollectorLogLine.format(
+                time: Self.now(), threadName: name, level: event.level, message: "\(event.message)") + "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0

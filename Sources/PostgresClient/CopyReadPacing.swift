@@ -32,7 +32,8 @@ public struct CopyReadPacing: Sendable, Equatable {
     /// to the mark, only for a mark above half of it.
     public static func batched(receiveBufferBytes: Int32) -> Wait {
         let batch = min(maximumBatchBytes, receiveBufferBytes / 4)
-        return batch < minimumBatchBytes ? anyByte : Wait(lowWatermark: batch, timeoutMilliseconds: batchWaitMilliseconds)
+        return batch < minimumBatchBytes
+            ? anyByte : Wait(lowWatermark: batch, timeoutMilliseconds: batchWaitMilliseconds)
     }
 
     private var bytesSinceWait = 0
@@ -48,6 +49,7 @@ public struct CopyReadPacing: Sendable, Equatable {
     /// the previous one. The buffer size is read only for a batch.
     public mutating func nextWait(receiveBufferBytes: @autoclosure () -> Int32) -> Wait {
         defer { bytesSinceWait = 0 }
-        return bytesSinceWait >= Self.streamingBytes ? Self.batched(receiveBufferBytes: receiveBufferBytes()) : Self.anyByte
+        return bytesSinceWait >= Self.streamingBytes
+            ? Self.batched(receiveBufferBytes: receiveBufferBytes()) : Self.anyByte
     }
 }

@@ -25,7 +25,8 @@ public final class PostgresCanceller: @unchecked Sendable {
     public func cancelCurrentStatement() -> (sent: Bool, error: String?) {
         var buffer = [CChar](repeating: 0, count: 256)
         let sent = PQcancel(cancel, &buffer, Int32(buffer.count)) == 1
-        let error = sent ? nil : String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let error =
+            sent ? nil : String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return (sent, error)
     }
 }

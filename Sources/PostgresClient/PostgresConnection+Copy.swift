@@ -102,7 +102,8 @@ extension PostgresConnection {
             let count = Int(length)
             if targetWritable {
                 if pending + count > Self.copyChunkSize, pending > 0 {
-                    targetWritable = PQputCopyData(target, chunk.assumingMemoryBound(to: CChar.self), Int32(pending)) == 1
+                    targetWritable =
+                        PQputCopyData(target, chunk.assumingMemoryBound(to: CChar.self), Int32(pending)) == 1
                     pending = 0
                 }
                 if targetWritable {
@@ -151,7 +152,8 @@ extension PostgresConnection {
 
     /// Sends a COPY statement and checks that the server entered the
     /// expected COPY mode.
-    fileprivate func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType) throws(PostgresError) {
+    fileprivate func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType) throws(PostgresError)
+    {
         guard let result = PQexec(handle, sql) else { throw connectionError() }
         let status = PQresultStatus(result)
         if status == expecting {

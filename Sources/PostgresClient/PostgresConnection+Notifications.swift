@@ -33,7 +33,8 @@ extension PostgresConnection {
             } else {
                 payload = ""
             }
-            notifications.append(PostgresNotification(channel: channel, payload: payload, senderPID: notify.pointee.be_pid))
+            notifications.append(
+                PostgresNotification(channel: channel, payload: payload, senderPID: notify.pointee.be_pid))
             PQfreemem(notify)
         }
         if PQstatus(handle) != CONNECTION_OK {

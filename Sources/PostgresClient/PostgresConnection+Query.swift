@@ -75,7 +75,9 @@ extension PostgresConnection {
         }
         if message?.isEmpty ?? true { message = lastErrorMessage }
         let sqlState = fieldString(result, CLIBPQ_DIAG_SQLSTATE)
-        let lost = !isHealthy || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" || $0 == "57P03" } ?? false
+        let lost =
+            !isHealthy
+            || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" || $0 == "57P03" } ?? false
         return PostgresError(
             kind: lost ? .connectionLost : .statementFailed,
             sqlState: sqlState,

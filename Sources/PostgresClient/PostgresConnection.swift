@@ -113,12 +113,14 @@ public final class PostgresConnection {
         noticeBox = nil
         let box = Unmanaged.passRetained(NoticeHandlerBox(handler: handler))
         noticeBox = box
-        PQsetNoticeReceiver(handle, { context, result in
-            guard let context, let result else { return }
-            let box = Unmanaged<NoticeHandlerBox>.fromOpaque(context).takeUnretainedValue()
-            guard let handler = box.handler else { return }
-            handler(PostgresNotice(result: result))
-        }, box.toOpaque())
+        PQsetNoticeReceiver(
+            handle,
+            { context, result in
+                guard let context, let result else { return }
+                let box = Unmanaged<NoticeHandlerBox>.fromOpaque(context).takeUnretainedValue()
+                guard let handler = box.handler else { return }
+                handler(PostgresNotice(result: result))
+            }, box.toOpaque())
     }
 
     /// libpq's last error message for this connection, trimmed.

@@ -72,7 +72,8 @@ public final class WorkerLauncherClient {
         defer { pipes.closeChildEnds() }
         let reply: LauncherProtocol.Reply
         do {
-            try DescriptorPassing.send(socket, LauncherProtocol.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
+            try DescriptorPassing.send(
+                socket, LauncherProtocol.startRequest, descriptors: [pipes.childStdin, pipes.childStdout])
             reply = try awaitReply(timeoutMilliseconds: timeoutMilliseconds)
         } catch {
             pipes.closeParentEnds()

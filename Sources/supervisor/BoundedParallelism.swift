@@ -18,10 +18,12 @@ enum BoundedParallelism {
         for _ in 0..<threads {
             var thread = pthread_t()
             let box = Unmanaged.passRetained(shared)
-            let created = pthread_create(&thread, nil, { context in
-                Unmanaged<SharedWork>.fromOpaque(context!).takeRetainedValue().work()
-                return nil
-            }, box.toOpaque())
+            let created = pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<SharedWork>.fromOpaque(context!).takeRetainedValue().work()
+                    return nil
+                }, box.toOpaque())
             if created == 0 {
                 ids.append(thread)
             } else {

@@ -37,7 +37,8 @@ struct CheckCommand: ParsableCommand {
     }
 
     static func report(configurationPath: String?) -> CheckReport {
-        let source = ConfigurationSource.from(commandLinePath: configurationPath, homeDirectory: ConfigurationFile.homeDirectory)
+        let source = ConfigurationSource.from(
+            commandLinePath: configurationPath, homeDirectory: ConfigurationFile.homeDirectory)
         let configuration: CollectorConfiguration
         switch ConfigurationFile.load(source) {
         case .success(let loaded): configuration = loaded.configuration
@@ -47,8 +48,9 @@ struct CheckCommand: ParsableCommand {
         do {
             repository = try RepositorySession.open(dsn: configuration.repositoryDSN)
         } catch {
-            return .configurationFailed("cannot use the repository "
-                + "(\(ConnectionParameters.conninfo(configuration.repositoryDSN).redactedDescription)): \(error)")
+            return .configurationFailed(
+                "cannot use the repository "
+                    + "(\(ConnectionParameters.conninfo(configuration.repositoryDSN).redactedDescription)): \(error)")
         }
         defer { repository.close() }
         if let problem = snapshotPrivilegeProblem(repository) {
@@ -60,10 +62,14 @@ struct CheckCommand: ParsableCommand {
                 ServerCheck(
                     row: row, name: row.workerName(useServerAlias: configuration.useServerAlias),
                     repositoryVersion: repository.powaVersion,
-                    configuredExtensions: try column(repository, CheckSQL.configuredExtensions(
-                        powaSchema: repository.powaSchema, version: repository.powaVersion, srvid: row.id)),
-                    datasourceFunctions: try column(repository, CheckSQL.datasourceFunctions(
-                        powaSchema: repository.powaSchema, srvid: row.id)))
+                    configuredExtensions: try column(
+                        repository,
+                        CheckSQL.configuredExtensions(
+                            powaSchema: repository.powaSchema, version: repository.powaVersion, srvid: row.id)),
+                    datasourceFunctions: try column(
+                        repository,
+                        CheckSQL.datasourceFunctions(
+                            powaSchema: repository.powaSchema, srvid: row.id)))
             }
         } catch {
             return CheckReport(
@@ -85,7 +91,9 @@ struct CheckCommand: ParsableCommand {
         }
     }
 
-    private static func column(_ repository: RepositorySession, _ statement: SQLStatement) throws(RepositorySessionError) -> [String] {
+    private static func column(_ repository: RepositorySession, _ statement: SQLStatement)
+        throws(RepositorySessionError) -> [String]
+    {
         do {
             return try repository.connection.execute(statement.text, statement.parameters).rows.compactMap { $0[0] }
         } catch {

@@ -13,12 +13,15 @@ struct CoordinationPermissionError: Error, CustomStringConvertible {
 
     var description: String {
         let schema = "powa_collector_coord"
-        let refused = creating
+        let refused =
+            creating
             ? "role \(role) may not create schema \(schema) in database \(database)"
             : "role \(role) may not use the tables of schema \(schema) in database \(database)"
-        let alternative = "GRANT USAGE ON SCHEMA \(schema) TO \(role); "
+        let alternative =
+            "GRANT USAGE ON SCHEMA \(schema) TO \(role); "
             + "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(schema) TO \(role)"
-        let remedy = creating
+        let remedy =
+            creating
             ? "run GRANT CREATE ON DATABASE \(database) TO \(role), or have a role that may create it "
                 + "start the collector once (or create the schema), then \(alternative)"
             : "run \(alternative)"

@@ -28,7 +28,8 @@ final class MetricsServer {
         self.address = address
         self.logger = logger
         let family = address.isIPv6 ? AF_INET6 : AF_INET
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -42,7 +43,9 @@ final class MetricsServer {
                 throw SystemError(call: "inet_pton(\(address.host))", errno: EINVAL)
             }
             bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         } else {
             var socketAddress = sockaddr_in()
@@ -53,7 +56,9 @@ final class MetricsServer {
                 throw SystemError(call: "inet_pton(\(address.host))", errno: EINVAL)
             }
             bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
         guard bound == 0 else {
@@ -160,7 +165,8 @@ final class MetricsServer {
                 if errno == EINTR { continue }
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED {
                     let reason = String(cString: strerror(errno))
-                    logger.warning("""
+                    logger.warning(
+                        """
                         metrics endpoint \(address): accept failed: \(reason) \
                         (check the process's open file limit, LimitNOFILE)
                         """)

@@ -58,8 +58,9 @@ extension RepositorySession {
         let names = try? rows(of: SQLStatement("SELECT pg_catalog.current_database(), current_user")).first
         let database = (names?[0]).flatMap { $0 } ?? "the repository database"
         let role = (names?[1]).flatMap { $0 } ?? "the collector's role"
-        return .coordinationNotPermitted(CoordinationPermissionError(
-            creating: creating, database: database, role: role, cause: postgres))
+        return .coordinationNotPermitted(
+            CoordinationPermissionError(
+                creating: creating, database: database, role: role, cause: postgres))
     }
 
     /// Every statement here runs on the listening connection; the

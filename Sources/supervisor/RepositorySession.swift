@@ -111,7 +111,9 @@ final class RepositorySession {
     /// `denied` otherwise, in one statement; returns whether it was. The
     /// statement is prepared on first use: planned once, it costs the
     /// repository a third of an unprepared one, which is most of an answer.
-    func answerIfPermitted(senderPID: Int32, channel: String, answer: String, denied: String) throws(PostgresError) -> Bool {
+    func answerIfPermitted(senderPID: Int32, channel: String, answer: String, denied: String) throws(PostgresError)
+        -> Bool
+    {
         let statement = SenderPermissionQuery.answerIfPermitted(
             senderPID: senderPID, serverVersionNum: connection.serverVersion, powaVersion: powaVersion,
             powaSchema: powaSchema, channel: channel, answer: answer, denied: denied)

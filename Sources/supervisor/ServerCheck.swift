@@ -23,8 +23,9 @@ struct ServerCheck: Sendable {
 
     private func problems() -> [String] {
         let parameters = ConnectionParameters.fields(
-            host: row.hostname, port: row.port, user: row.username, password: row.password, dbname: row.dbname)
-            .setting("options", "-c statement_timeout=\(Self.statementTimeoutMilliseconds)")
+            host: row.hostname, port: row.port, user: row.username, password: row.password, dbname: row.dbname
+        )
+        .setting("options", "-c statement_timeout=\(Self.statementTimeoutMilliseconds)")
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(
@@ -36,7 +37,8 @@ struct ServerCheck: Sendable {
         var problems: [String] = []
         let installed: InstalledExtensions
         do {
-            installed = try InstalledExtensions(rows: try connection.execute(SessionSQL.installedExtensions).rows.map(\.values))
+            installed = try InstalledExtensions(
+                rows: try connection.execute(SessionSQL.installedExtensions).rows.map(\.values))
         } catch {
             return ["cannot list the installed extensions: \(error)"]
         }
@@ -48,17 +50,19 @@ struct ServerCheck: Sendable {
         }
         let missing = configuredExtensions.filter { installed.byName[$0] == nil }
         if !missing.isEmpty {
-            problems.append("extension\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) configured "
-                + "in the repository but not installed on the remote (CREATE EXTENSION in database \(row.dbname), "
-                + "or deactivate it with powa_deactivate_extension)")
+            problems.append(
+                "extension\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) configured "
+                    + "in the repository but not installed on the remote (CREATE EXTENSION in database \(row.dbname), "
+                    + "or deactivate it with powa_deactivate_extension)")
         }
         do {
             let result = try connection.execute(
                 CheckSQL.remotePrivileges, [TextArrayLiteral.encode(datasourceFunctions)])
             let readsAllStats = result.first?[0] == "t"
             if !readsAllStats {
-                problems.append("role \(row.username) is neither superuser nor member of pg_read_all_stats: "
-                    + "other roles' statements would be hidden (GRANT pg_read_all_stats TO \(row.username))")
+                problems.append(
+                    "role \(row.username) is neither superuser nor member of pg_read_all_stats: "
+                        + "other roles' statements would be hidden (GRANT pg_read_all_stats TO \(row.username))")
             }
             if let refused = result.first?[1], !refused.isEmpty {
                 problems.append("role \(row.username) may not execute \(refused) (GRANT EXECUTE on them)")

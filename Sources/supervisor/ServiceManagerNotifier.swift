@@ -25,15 +25,19 @@ final class ServiceManagerNotifier {
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { unsetenv(name) }
         guard let socketValue else { return (nil, nil) }
         guard let target = ServiceNotifySocket(environmentValue: socketValue) else {
-            logger.warning("""
+            logger.warning(
+                """
                 NOTIFY_SOCKET="\(socketValue.prefix(120))" is neither an absolute path nor @name: \
                 systemd will not hear from the collector; check the unit's environment
                 """)
             return (nil, nil)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else {
-            logger.warning("cannot create a socket for NOTIFY_SOCKET (\(String(cString: strerror(errno)))); systemd will not hear from the collector")
+            logger.warning(
+                "cannot create a socket for NOTIFY_SOCKET (\(String(cString: strerror(errno)))); systemd will not hear from the collector"
+            )
             return (nil, nil)
         }
         return (ServiceManagerNotifier(fd: fd, target: target, logger: logger), watchdog)
@@ -64,7 +68,8 @@ final class ServiceManagerNotifier {
         }
         if sent < 0, !reportedFailure {
             reportedFailure = true
-            logger.warning("""
+            logger.warning(
+                """
                 cannot send to NOTIFY_SOCKET (\(String(cString: strerror(errno)))): systemd may consider \
                 the service not started or hung; check that the unit has Type=notify and NotifyAccess=main
                 """)

@@ -41,8 +41,9 @@ struct StatusCommand: ParsableCommand {
         do {
             repository = try RepositorySession.open(dsn: configuration.repositoryDSN)
         } catch {
-            SupervisorCommand.printError("cannot use the repository "
-                + "(\(ConnectionParameters.conninfo(configuration.repositoryDSN).redactedDescription)): \(error)")
+            SupervisorCommand.printError(
+                "cannot use the repository "
+                    + "(\(ConnectionParameters.conninfo(configuration.repositoryDSN).redactedDescription)): \(error)")
             throw ExitCode(2)
         }
         defer { repository.close() }
@@ -91,10 +92,12 @@ struct StatusCommand: ParsableCommand {
                     if let statuses = WorkersStatusReply.statuses(payload: notification.payload) {
                         return .success(statuses)
                     }
-                    return .failure(Problem(
-                        message: "the collector refused: \(WorkersStatusReply.refusal(payload: notification.payload))"
-                            + " (the role of repository.dsn needs the powa_admin role or superuser)",
-                        exitCode: 1))
+                    return .failure(
+                        Problem(
+                            message:
+                                "the collector refused: \(WorkersStatusReply.refusal(payload: notification.payload))"
+                                + " (the role of repository.dsn needs the powa_admin role or superuser)",
+                            exitCode: 1))
                 }
             } catch {
                 return .failure(Problem(message: "lost the repository connection: \(error)", exitCode: 2))
@@ -104,13 +107,16 @@ struct StatusCommand: ParsableCommand {
             var entries = [pollfd(fd: repository.socket, events: Int16(POLLIN), revents: 0)]
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: Int32((left * 1000).rounded(.up)))
         }
-        return .failure(Problem(
-            message: "no collector answered within \(Int(answerTimeoutSeconds)) s: is powa-collector running "
-                + "and connected to this repository? (systemctl status powa-collector; its log)",
-            exitCode: 1))
+        return .failure(
+            Problem(
+                message: "no collector answered within \(Int(answerTimeoutSeconds)) s: is powa-collector running "
+                    + "and connected to this repository? (systemctl status powa-collector; its log)",
+                exitCode: 1))
     }
 
-    static func rows(_ repository: RepositorySession, statuses: [Int: String], useServerAlias: Bool) throws(PostgresError) -> [StatusRow] {
+    static func rows(_ repository: RepositorySession, statuses: [Int: String], useServerAlias: Bool)
+        throws(PostgresError) -> [StatusRow]
+    {
         let nsp = repository.powaSchema
         let result = try repository.connection.execute(
             "SELECT s.id, s.hostname, s.port, s.alias, extract(epoch FROM m.snapts)::float8,"
@@ -129,10 +135,13 @@ struct StatusCommand: ParsableCommand {
             // Servers the collector does not run (deactivated) are listed
             // only when the repository has something to say about them.
             guard statuses[srvid] != nil || last != nil else { continue }
-            rows.append(StatusRow(srvid: srvid, name: name, status: statuses[srvid], lastSnapshot: last, lastError: error))
+            rows.append(
+                StatusRow(srvid: srvid, name: name, status: statuses[srvid], lastSnapshot: last, lastError: error))
         }
         for srvid in statuses.keys.sorted() where !seen.contains(srvid) {
-            rows.append(StatusRow(srvid: srvid, name: "server \(srvid)", status: statuses[srvid], lastSnapshot: nil, lastError: nil))
+            rows.append(
+                StatusRow(
+                    srvid: srvid, name: "server \(srvid)", status: statuses[srvid], lastSnapshot: nil, lastError: nil))
         }
         return rows.sorted { $0.srvid < $1.srvid }
     }

@@ -55,7 +55,11 @@ extension Supervisor {
         do {
             feed(.coordinationRead(try repository.coordinate(round)))
         } catch {
-            if error.isConnectionBroken { repositoryLost(error.description) } else { feed(.coordinationFailed(reason: error.description)) }
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+            } else {
+                feed(.coordinationFailed(reason: error.description))
+            }
         }
     }
 
@@ -67,7 +71,11 @@ extension Supervisor {
         do {
             feed(.serversClaimed(try repository.claim(instance: instance, leaseSeconds: leaseSeconds, srvids: srvids)))
         } catch {
-            if error.isConnectionBroken { repositoryLost(error.description) } else { feed(.coordinationFailed(reason: error.description)) }
+            if error.isConnectionBroken {
+                repositoryLost(error.description)
+            } else {
+                feed(.coordinationFailed(reason: error.description))
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Glibc
 import CollectorLogging
+import Glibc
 import Logging
 import PowaCore
 import ProcessSupport
@@ -51,7 +51,8 @@ struct SupervisorCommand: ParsableCommand {
                 metricsServer = try MetricsServer(address: address, logger: logger)
                 logger.info("serving /metrics, /healthz and /readyz on http://\(address)")
             } catch {
-                logger.error("""
+                logger.error(
+                    """
                     cannot serve metrics_listen \(address): \(error); choose a free address and port \
                     in \(loaded.path) or stop what holds it (ss -ltnp)
                     """)

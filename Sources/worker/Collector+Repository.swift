@@ -22,7 +22,8 @@ extension Collector {
         do {
             return try body(repository, sql)
         } catch {
-            logger.error("Repository error: \(error) (check the repository server's log; the worker tries again next period)")
+            logger.error(
+                "Repository error: \(error) (check the repository server's log; the worker tries again next period)")
             return nil
         }
     }
@@ -50,11 +51,14 @@ extension Collector {
     func recordErrors(_ errors: [String], replace: Bool) {
         guard !errors.isEmpty else { return }
         _ = withRepository { repository, sql throws(PostgresError) in
-            let statement = replace
+            let statement =
+                replace
                 ? sql.replaceErrors(srvid: config.srvid, errors: errors)
                 : sql.appendErrors(srvid: config.srvid, errors: errors)
             if case .failed(let failure) = runFenced(statement, on: repository) {
-                logger.warning("Could not record errors for server \(config.srvid): \(failure.message) (they are in this log only; check the repository's log)")
+                logger.warning(
+                    "Could not record errors for server \(config.srvid): \(failure.message) (they are in this log only; check the repository's log)"
+                )
             }
         }
     }
@@ -85,7 +89,9 @@ extension Collector {
                 do {
                     try repository.run(step.statement)
                 } catch {
-                    logger.warning("Could not save the version of \(step.subject): \(error) (it is saved again on the next reload)")
+                    logger.warning(
+                        "Could not save the version of \(step.subject): \(error) (it is saved again on the next reload)"
+                    )
                 }
             }
         }

@@ -84,7 +84,8 @@ final class Collector {
         switch command {
         case .reload(let new):
             logger.info("Reloading configuration")
-            let reconnect = new.server != config.server || new.repositoryDSN != config.repositoryDSN
+            let reconnect =
+                new.server != config.server || new.repositoryDSN != config.repositoryDSN
                 || new.snapshotTimeout != config.snapshotTimeout
             if new.debug != config.debug || new.name != config.name {
                 StderrLogHandler.configure(threadName: new.name, debug: new.debug)
@@ -103,7 +104,8 @@ final class Collector {
         case .forceSnapshot:
             requestForcedSnapshot(on: &schedule)
         case .refreshCatalogs(let dbnames):
-            logger.debug("Catalog refresh asked for \(dbnames.isEmpty ? "all databases" : dbnames.joined(separator: ", "))")
+            logger.debug(
+                "Catalog refresh asked for \(dbnames.isEmpty ? "all databases" : dbnames.joined(separator: ", "))")
             schedule.requestCatalogRefresh(dbnames: dbnames)
         case .start, .stop, .slotGranted:
             break
@@ -167,11 +169,14 @@ final class Collector {
                 .conninfo(config.repositoryDSN),
                 applicationName: ApplicationName.repository(worker: config.name))
             if reporter.status.status == WorkerStatusText.noRepositoryConnection {
-                reporter.update { $0.status = remote == nil ? WorkerStatusText.noRemoteConnection : WorkerStatusText.running }
+                reporter.update {
+                    $0.status = remote == nil ? WorkerStatusText.noRemoteConnection : WorkerStatusText.running
+                }
             }
             return session
         } catch {
-            let message = "Error connecting on the repository (\(ConnectionParameters.conninfo(config.repositoryDSN).redactedDescription)):\n\(error)"
+            let message =
+                "Error connecting on the repository (\(ConnectionParameters.conninfo(config.repositoryDSN).redactedDescription)):\n\(error)"
             reportConnectionFailure(message, status: WorkerStatusText.noRepositoryConnection)
             releaseRepositorySlot()
             return nil

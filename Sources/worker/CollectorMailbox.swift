@@ -152,10 +152,11 @@ final class CollectorMailbox: Sendable {
     /// Cancels the statements in flight without stopping the worker (the
     /// snapshot ran past its time budget); the snapshot then rolls back.
     func cancelInFlight() {
-        CancelRequests.send(state.withLock { state in
-            state.snapshotAborted = true
-            return state.connections.values.map(\.canceller)
-        })
+        CancelRequests.send(
+            state.withLock { state in
+                state.snapshotAborted = true
+                return state.connections.values.map(\.canceller)
+            })
     }
 
     /// A new snapshot starts with a clean slate.

@@ -69,14 +69,20 @@ struct ControlLoop {
             case nil:
                 break
             case .cancelStatements:
-                logger.warning("Snapshot running for \(Int(elapsed ?? 0)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)")
+                logger.warning(
+                    "Snapshot running for \(Int(elapsed ?? 0)) s, over its \(Int(snapshotBudget)) s budget: cancelling it (raise snapshot_timeout if this server's snapshots legitimately take longer)"
+                )
                 mailbox.cancelInFlight()
             case .shutDownSockets:
-                logger.warning("Server did not honour the cancel request: closing the connections (look at the remote server's pg_stat_activity and its log)")
+                logger.warning(
+                    "Server did not honour the cancel request: closing the connections (look at the remote server's pg_stat_activity and its log)"
+                )
                 mailbox.shutDownSockets()
             case .stopHeartbeats:
                 // Silence lets the supervisor's watchdog end this worker.
-                logger.error("The snapshot did not end with its connections closed: no more heartbeats, so the supervisor restarts this worker")
+                logger.error(
+                    "The snapshot did not end with its connections closed: no more heartbeats, so the supervisor restarts this worker"
+                )
             }
         }
     }
@@ -95,7 +101,9 @@ struct ControlLoop {
             for item in lines.append(bytes) {
                 switch item {
                 case .overlong(let length):
-                    logger.error("Ignored a \(length)-byte line from the supervisor: too long (install powa-collector and powa-collector-worker from the same build)")
+                    logger.error(
+                        "Ignored a \(length)-byte line from the supervisor: too long (install powa-collector and powa-collector-worker from the same build)"
+                    )
                 case .line(let line):
                     handle(line)
                 }
@@ -109,7 +117,9 @@ struct ControlLoop {
         do {
             message = try JSONLines.decode(SupervisorMessage.self, from: line)
         } catch {
-            logger.error("Ignored a malformed line from the supervisor: \(error) (install powa-collector and powa-collector-worker from the same build)")
+            logger.error(
+                "Ignored a malformed line from the supervisor: \(error) (install powa-collector and powa-collector-worker from the same build)"
+            )
             return
         }
         switch message {

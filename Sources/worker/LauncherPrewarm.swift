@@ -35,8 +35,10 @@ enum LauncherPrewarm {
             srvid: 1, name: "127.0.0.1:5432", frequency: 300, server: server,
             repositoryDSN: "postgresql://powa@127.0.0.1/powa", debug: false, snapshotTimeout: 30)
         var lines = LineBuffer()
-        for message in [SupervisorMessage.start(config), .reload(config), .updateVersions, .forceSnapshot,
-                        .refreshCatalogs(dbnames: ["powa"]), .stop] {
+        for message in [
+            SupervisorMessage.start(config), .reload(config), .updateVersions, .forceSnapshot,
+            .refreshCatalogs(dbnames: ["powa"]), .stop,
+        ] {
             for item in lines.append(JSONLines.encode(message) + [UInt8(ascii: "\n")]) {
                 if case .line(let line) = item { _ = try? JSONLines.decode(SupervisorMessage.self, from: line) }
             }
@@ -79,18 +81,24 @@ enum LauncherPrewarm {
             _ = sql.appendErrors(srvid: srvid, errors: ["-"])
             _ = sql.extensionVersions(srvid: srvid)
             _ = VersionSavePlan.steps(
-                sql: sql, srvid: srvid, serverVersion: "15.0", recorded: [ExtensionVersionRow(extname: "powa", version: text)],
+                sql: sql, srvid: srvid, serverVersion: "15.0",
+                recorded: [ExtensionVersionRow(extname: "powa", version: text)],
                 remoteVersions: ["powa": text, "hypopg": "1.3.1"], hypopgAvailableVersion: "1.3.1")
             let datasource = DatasourceRow(
                 name: "pg_stat_statements", external: false, querySource: "SELECT 1", queryCleanup: "SELECT 1",
                 functionName: "powa_statements_src", requiredExtension: "pg_stat_statements")
             _ = SnapshotPlan.datasourceSteps(
-                srvid: srvid, serverName: name, datasources: [datasource, try? DatasourceRow(row: [])].compactMap { $0 },
+                srvid: srvid, serverName: name,
+                datasources: [datasource, try? DatasourceRow(row: [])].compactMap { $0 },
                 remoteSchemas: ["powa": "public"], repositorySchemas: ["powa": "public"], quoteIdentifier: quote)
             _ = SnapshotPlan.perDatabasePlan(
                 srvid: srvid, remoteDatabases: ["powa"],
-                databaseModules: [DbModuleRow(dbModule: "pg_stat_user_tables", querySource: "SELECT 1", tmpTable: "t", dbnames: nil)],
-                catalogs: [CatalogRow(catname: "pg_class", querySource: "SELECT 1", tmpTable: "t", excludedDbnames: [])],
+                databaseModules: [
+                    DbModuleRow(dbModule: "pg_stat_user_tables", querySource: "SELECT 1", tmpTable: "t", dbnames: nil)
+                ],
+                catalogs: [
+                    CatalogRow(catname: "pg_class", querySource: "SELECT 1", tmpTable: "t", excludedDbnames: [])
+                ],
                 catalogRefresh: nil, remoteNow: "2026-01-01 00:00:00+00", quoteLiteral: quote)
         }
     }

@@ -28,8 +28,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the start line.")
     var startTimeout: Double = Self.defaultStartTimeout
 
-    @Flag(name: .customLong(String(LauncherProtocol.launcherFlag.dropFirst(2))),
-          help: "Fork workers on the supervisor's requests (stdin is its socket) instead of collecting.")
+    @Flag(
+        name: .customLong(String(LauncherProtocol.launcherFlag.dropFirst(2))),
+        help: "Fork workers on the supervisor's requests (stdin is its socket) instead of collecting.")
     var launcher = false
 
     /// The launcher's own command line (exactly what `WorkerLauncherClient`

@@ -34,7 +34,9 @@ enum WorkerLauncher {
             do {
                 received = try DescriptorPassing.receive(0)
             } catch {
-                logger.error("Worker launcher: cannot read the supervisor's requests: \(error) (the supervisor starts workers itself meanwhile)")
+                logger.error(
+                    "Worker launcher: cannot read the supervisor's requests: \(error) (the supervisor starts workers itself meanwhile)"
+                )
                 exit(1)
             }
             guard case .message(let bytes, let descriptors) = received else { exit(0) }
@@ -51,7 +53,9 @@ enum WorkerLauncher {
             do {
                 try DescriptorPassing.send(0, reply.encoded, descriptors: [])
             } catch {
-                logger.error("Worker launcher: cannot answer the supervisor: \(error) (the supervisor starts workers itself meanwhile)")
+                logger.error(
+                    "Worker launcher: cannot answer the supervisor: \(error) (the supervisor starts workers itself meanwhile)"
+                )
                 exit(1)
             }
         }
@@ -117,7 +121,7 @@ enum WorkerLauncher {
     private static func hideLauncherFlag() {
         for index in 0..<Int(CommandLine.argc) {
             guard let argument = CommandLine.unsafeArgv[index],
-                  String(cString: argument) == LauncherProtocol.launcherFlag
+                String(cString: argument) == LauncherProtocol.launcherFlag
             else { continue }
             memset(argument, 0, strlen(argument))
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Glibc
 import CollectorLogging
+import Glibc
 import Logging
 import PowaCore
 import ProcessSupport
@@ -39,7 +39,9 @@ enum WorkerMain {
         StderrLogHandler.configure(threadName: config.name, debug: config.debug)
         logger = Logger(label: "powa-collector-worker")
         logger.info("Starting worker")
-        logger.debug("Configuration: srvid \(config.srvid), \(config.server.redactedDescription), frequency \(config.frequency) s")
+        logger.debug(
+            "Configuration: srvid \(config.srvid), \(config.server.redactedDescription), frequency \(config.frequency) s"
+        )
 
         let mailbox = try CollectorMailbox()
         let reporter = try StatusReporter(initial: WorkerStatus(status: WorkerStatusText.noRemoteConnection))
@@ -82,7 +84,8 @@ enum StartLine {
                     do {
                         let message = try JSONLines.decode(SupervisorMessage.self, from: line)
                         guard case .start(let config) = message else {
-                            return .failure(Failure(description: "Expected a start line first, got \(message.typeName)"))
+                            return .failure(
+                                Failure(description: "Expected a start line first, got \(message.typeName)"))
                         }
                         if let problem = validate(config) {
                             return .failure(Failure(description: "Invalid start line: \(problem)"))

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Workers forked by the launcher, stopped (SIGTERM, the supervisor's own
 /// stop) or killed (SIGKILL) at random moments, most of them while libpq is
@@ -53,7 +53,9 @@ struct LauncherForkSafetyTests {
         // the remotes' sessions.
         let dsn = repository.dsn + "?target_session_attrs=any"
         let environment = load.environment + ["PGTARGETSESSIONATTRS=read-only"]
-        var stops = 0, kills = 0, workerStops = 0
+        var stops = 0
+        var kills = 0
+        var workerStops = 0
         for round in 0..<Self.rounds {
             let supervisor = try SupervisorProcess(
                 configuration: SupervisorProcess.configuration(dsn: dsn, useServerAlias: true),
@@ -96,6 +98,8 @@ struct LauncherForkSafetyTests {
         }
         // The stop path ran (a worker in its restart delay has nothing to stop).
         #expect(workerStops > 0 && kills > 0)
-        print("fork safety: \(Self.rounds) collector stops, \(stops) worker SIGTERMs, \(kills) worker SIGKILLs, \(workerStops) worker stops")
+        print(
+            "fork safety: \(Self.rounds) collector stops, \(stops) worker SIGTERMs, \(kills) worker SIGKILLs, \(workerStops) worker stops"
+        )
     }
 }

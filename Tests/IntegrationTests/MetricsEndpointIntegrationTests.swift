@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The `metrics_listen` endpoint against its real counterparts: Debian's
 /// Prometheus server scrapes it and answers our series on its HTTP API,
@@ -17,7 +17,9 @@ struct MetricsEndpointIntegrationTests {
             try await withCollector(on: repository, extra: extra) { supervisor in
                 let snapshotted = try await eventually(timeout: 60) {
                     try HTTPFetch.get(port: port, path: "/metrics").body
-                        .contains("powa_collector_snapshots_total{srvid=\"\(srvid)\",server=\"127.0.0.11:\(repository.remote.port)\"} 1")
+                        .contains(
+                            "powa_collector_snapshots_total{srvid=\"\(srvid)\",server=\"127.0.0.11:\(repository.remote.port)\"} 1"
+                        )
                 }
                 try #require(snapshotted, "\(supervisor.logTail())")
                 #expect(try HTTPFetch.get(port: port, path: "/healthz").status == 200)
@@ -33,12 +35,15 @@ struct MetricsEndpointIntegrationTests {
                 #expect(exposition.contains("\npowa_collector_snapshot_slots 10\n"), "\(exposition)")
                 let file = try directory.write("metrics.txt", exposition)
                 let lint = try await TestProcess.run(
-                    "/bin/sh", ["-c", "exec /usr/bin/promtool check metrics < '\(file)'"], in: directory, name: "promtool")
+                    "/bin/sh", ["-c", "exec /usr/bin/promtool check metrics < '\(file)'"], in: directory,
+                    name: "promtool")
                 #expect(lint.termination == .exited(0), "\(lint.stdout)\(lint.stderr)")
                 #expect(lint.stdout.isEmpty && lint.stderr.isEmpty, "\(lint.stdout)\(lint.stderr)")
 
                 let webPort = HTTPFetch.freePort()
-                let configuration = try directory.write("prometheus.yml", """
+                let configuration = try directory.write(
+                    "prometheus.yml",
+                    """
                     global:
                       scrape_interval: 1s
                     scrape_configs:
@@ -48,8 +53,10 @@ struct MetricsEndpointIntegrationTests {
                     """)
                 let prometheus = try TestProcess(
                     executable: "/usr/bin/prometheus",
-                    arguments: ["--config.file=\(configuration)", "--storage.tsdb.path=\(directory.path)/data",
-                                "--web.listen-address=127.0.0.1:\(webPort)"],
+                    arguments: [
+                        "--config.file=\(configuration)", "--storage.tsdb.path=\(directory.path)/data",
+                        "--web.listen-address=127.0.0.1:\(webPort)",
+                    ],
                     environment: [], outputIn: directory, name: "prometheus")
                 defer { prometheus.signal(SIGKILL) }
                 let query = "/api/v1/query?query=powa_collector_worker_up"
@@ -58,7 +65,8 @@ struct MetricsEndpointIntegrationTests {
                     return answer.body.contains("\"srvid\":\"\(srvid)\"") && answer.body.contains("\"1\"]")
                 }
                 #expect(scraped, "\(prometheus.standardError.suffix(2000))")
-                let copied = try HTTPFetch.get(port: webPort, path: "/api/v1/query?query=powa_collector_copied_bytes_total")
+                let copied = try HTTPFetch.get(
+                    port: webPort, path: "/api/v1/query?query=powa_collector_copied_bytes_total")
                 #expect(copied.body.contains("\"server\":\"127.0.0.11:\(repository.remote.port)\""), "\(copied.body)")
                 let health = try HTTPFetch.get(port: webPort, path: "/api/v1/query?query=up%7Bjob%3D%22powa%22%7D")
                 #expect(health.body.contains("\"1\"]"), "\(health.body)")
@@ -85,11 +93,13 @@ struct MetricsEndpointIntegrationTests {
 
                 let huge = try HTTPFetch.connect(port: port)
                 defer { close(huge) }
-                let flood = Array(("GET /metrics HTTP/1.1\r\nX: " + String(repeating: "a", count: 10_000) + "\r\n\r\n").utf8)
+                let flood = Array(
+                    ("GET /metrics HTTP/1.1\r\nX: " + String(repeating: "a", count: 10_000) + "\r\n\r\n").utf8)
                 _ = send(huge, flood, flood.count, Int32(MSG_NOSIGNAL))
                 var buffer = [UInt8](repeating: 0, count: 512)
                 let count = recv(huge, &buffer, buffer.count, 0)
-                #expect(count > 0 && String(decoding: buffer[0..<max(0, count)], as: UTF8.self).hasPrefix("HTTP/1.1 431"))
+                #expect(
+                    count > 0 && String(decoding: buffer[0..<max(0, count)], as: UTF8.self).hasPrefix("HTTP/1.1 431"))
 
                 #expect(try HTTPFetch.get(port: port, path: "/metrics").status == 200)
                 // The workers were supervised meanwhile.

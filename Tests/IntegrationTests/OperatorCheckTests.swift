@@ -1,8 +1,8 @@
 import Glibc
 import PowaCore
 import ProcessSupport
-import Testing
 import TestSupport
+import Testing
 
 /// `powa-collector check` and `powa-collector status` against real
 /// repositories, remotes and collectors.
@@ -46,7 +46,9 @@ import TestSupport
             #expect(line("127.0.0.3:\(repository.cluster.port)").contains("FAIL cannot connect: connection to server"))
             #expect(line("127.0.0.4:\(port)").contains("password authentication failed"), "\(out)")
             #expect(line("127.0.0.1:\(powa5)").contains("PoWA versions differ"), "\(out)")
-            #expect(line("127.0.0.5:\(port)").contains("extension pg_wait_sampling configured in the repository but not installed"), "\(out)")
+            #expect(
+                line("127.0.0.5:\(port)").contains(
+                    "extension pg_wait_sampling configured in the repository but not installed"), "\(out)")
             #expect(line("127.0.0.6:\(port)").contains("pg_read_all_stats"), "\(out)")
             #expect(!out.contains(wrongPassword))
 
@@ -95,8 +97,10 @@ import TestSupport
                 #expect(row.contains("Z"), "a last snapshot time: \(result.stdout)")
 
                 let json = try await Self.run(["status", "--config", conf, "--json"], in: directory)
-                #expect(json.stdout.contains("\"srvid\": \(srvid), \"name\": \"127.0.0.8:\(port)\", \"status\": \"running\""),
-                        "\(json.stdout)")
+                #expect(
+                    json.stdout.contains(
+                        "\"srvid\": \(srvid), \"name\": \"127.0.0.8:\(port)\", \"status\": \"running\""),
+                    "\(json.stdout)")
             }
         }
     }

@@ -1,8 +1,8 @@
 import PostgresClient
 import PowaCore
 import PowaPostgres
-import Testing
 import TestSupport
+import Testing
 
 /// `PowaSession`, the one way both executables open a PoWA connection,
 /// against real repositories of every PoWA release.

@@ -1,6 +1,6 @@
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// powa-web itself, over HTTP, on a repository our collector collects: what
 /// a user of the UI sees and asks for. powa-web 5.3.1 on PoWA 5.3 and 4.1.4
@@ -10,7 +10,9 @@ import TestSupport
 struct PowaWebTests {
     @Test(arguments: PowaWebRelease.allCases)
     func powaWebShowsOurWorkerRunningAndItsRequestsAreAnswered(release: PowaWebRelease) async throws {
-        try #require(release.environment != nil, "no powa-web \(release.rawValue): run scripts/pg-env.sh install-powa-web, then up")
+        try #require(
+            release.environment != nil,
+            "no powa-web \(release.rawValue): run scripts/pg-env.sh install-powa-web, then up")
         try await withCollectorRepository(release: release.powa) { repository in
             // On PoWA 5 the snapshot is the one powa-web asks for; powa-web 4
             // cannot ask, so that server snapshots on its own.
@@ -29,7 +31,8 @@ struct PowaWebTests {
 
                 try await withPowaWeb(release, on: repository) { web in
                     let answers = try await web.session(srvid: srvid)
-                    let context = "powa-web answered: \(answers)\npowa-web log:\n\(web.log)\ncollector:\n\(supervisor.logTail())"
+                    let context =
+                        "powa-web answered: \(answers)\npowa-web log:\n\(web.log)\ncollector:\n\(supervisor.logTail())"
 
                     // Logged in: a redirect with the session cookies (powa-web
                     // refuses a repository of another major.minor than its own;
@@ -38,8 +41,9 @@ struct PowaWebTests {
                     #expect(answers["login"]?["cookies"]?.strings.contains("password") == true, "\(context)")
                     // The server list and the server's page show our worker running.
                     #expect(answers["server_list"]?["status"] == .string(WorkerStatusText.running), "\(context)")
-                    #expect(answers["server_page"]?["messages"]?["success"]?.strings
-                        == ["Collector status for this instance: running"], "\(context)")
+                    #expect(
+                        answers["server_page"]?["messages"]?["success"]?.strings
+                            == ["Collector status for this instance: running"], "\(context)")
                     // RELOAD: powa-web reports success only on an OK answer.
                     #expect(answers["reload"]?["json"] == .bool(true), "\(context)")
                     let reloaded = await eventually(timeout: 10) {
@@ -75,7 +79,8 @@ extension JSONValue {
     /// (`[{"OK": text}]`); nil unless there is exactly one and it is OK.
     fileprivate var onlyOKAnswer: String? {
         guard case .array(let items) = self, items.count == 1, items[0].keys == ["OK"],
-              case .string(let text)? = items[0]["OK"] else { return nil }
+            case .string(let text)? = items[0]["OK"]
+        else { return nil }
         return text
     }
 }

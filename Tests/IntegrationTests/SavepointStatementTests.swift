@@ -1,7 +1,7 @@
 import PostgresClient
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The savepoint statements a snapshot wraps each datasource in, run as the
 /// worker runs them (`executeSimple`) against a real PostgreSQL: a failed

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// systemd's notify protocol, received by a real datagram socket as
 /// systemd's would, and what the log says at a systemd-style stop.
@@ -21,7 +21,9 @@ import TestSupport
                 // remote, which other tests may be loading).
                 let summarized = await eventually(timeout: 60, interval: 0.02) {
                     manager.drain()
-                    return manager.received.contains { $0.hasPrefix("STATUS=1 server: ") && $0.hasSuffix("; repository connected") }
+                    return manager.received.contains {
+                        $0.hasPrefix("STATUS=1 server: ") && $0.hasSuffix("; repository connected")
+                    }
                 }
                 #expect(summarized, "\(manager.received.filter { $0 != "WATCHDOG=1" })\n\(supervisor.logTail())")
 
@@ -94,7 +96,8 @@ import TestSupport
                 #expect(ended, "\(manager.received)")
                 let since = Array(manager.received.dropFirst(before))
                 if let reloading = since.firstIndex(where: { $0.hasPrefix("RELOADING=1") }),
-                   let ready = since[reloading...].firstIndex(of: "READY=1") {
+                    let ready = since[reloading...].firstIndex(of: "READY=1")
+                {
                     #expect(!since[reloading..<ready].contains("WATCHDOG=1"), "\(since)")
                 } else {
                     Issue.record("no RELOADING=1 then READY=1 in \(since)")
@@ -120,7 +123,9 @@ import TestSupport
                 let group = [supervisor.pid, launcher] + supervisor.workerPids()
                 for pid in group { kill(pid, SIGTERM) }
                 #expect(await supervisor.process.waitForExit(timeout: 20) == .exited(0))
-                let warnings = supervisor.log.split(separator: "\n").filter { $0.contains("WARNING") || $0.contains("ERROR") }
+                let warnings = supervisor.log.split(separator: "\n").filter {
+                    $0.contains("WARNING") || $0.contains("ERROR")
+                }
                 #expect(warnings.isEmpty, "\(warnings)")
             }
         }

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Several collectors started with the same file on one repository: each
 /// server is collected by exactly one of them, a dead or frozen one's
@@ -51,8 +51,9 @@ struct SeveralInstancesTests {
     ) async throws -> [SupervisorProcess] {
         var instances: [SupervisorProcess] = []
         for _ in 0..<count {
-            let instance = try SupervisorProcess(configuration: SupervisorProcess.configuration(
-                dsn: repository.dsn, debug: true, extra: extra))
+            let instance = try SupervisorProcess(
+                configuration: SupervisorProcess.configuration(
+                    dsn: repository.dsn, debug: true, extra: extra))
             instances.append(instance)
             await instance.waitUntilCollecting()
         }
@@ -71,10 +72,12 @@ struct SeveralInstancesTests {
     /// srvid → owner id, for rows with an owner and a live lease.
     static func owners(_ repository: PowaRepositoryFixture) throws -> [Int: String] {
         var owners: [Int: String] = [:]
-        let rows = try repository.query("""
+        let rows = try repository.query(
+            """
             SELECT srvid, owner FROM powa_collector_coord.ownership
             WHERE owner IS NOT NULL AND lease_until > clock_timestamp()
-            """).rows
+            """
+        ).rows
         for row in rows {
             if let srvid = row[0].flatMap({ Int($0) }), let owner = row[1] { owners[srvid] = owner }
         }
@@ -138,7 +141,7 @@ struct SeveralInstancesTests {
             return value
         }
         guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
-              let minute = number(14, 2), let second = number(17, 2), let millis = number(20, 3)
+            let minute = number(14, 2), let second = number(17, 2), let millis = number(20, 3)
         else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
@@ -208,7 +211,9 @@ struct SeveralInstancesTests {
         _ body: (PowaRepositoryFixture, [Int], inout [SupervisorProcess]) async throws -> Void
     ) async throws {
         func run(_ repository: PowaRepositoryFixture) async throws {
-            let servers = try (0..<serverCount).map { try repository.registerServer(address: 2 + $0, frequency: frequency) }
+            let servers = try (0..<serverCount).map {
+                try repository.registerServer(address: 2 + $0, frequency: frequency)
+            }
             try prepare(repository, servers)
             var instances = try await startInstances(count, on: repository, extra: extra)
             do {
@@ -247,7 +252,8 @@ struct SeveralInstancesTests {
             defer { _ = try? repository.query("DROP ROLE \(role)") }
             let cluster = repository.cluster
             let dsn = "postgresql://\(role)@\(cluster.host):\(cluster.port)/\(repository.database)"
-            let instance = try SupervisorProcess(configuration: SupervisorProcess.configuration(dsn: dsn, extra: Self.extra))
+            let instance = try SupervisorProcess(
+                configuration: SupervisorProcess.configuration(dsn: dsn, extra: Self.extra))
             let remedy = "GRANT CREATE ON DATABASE \(repository.database) TO \(role)"
             let told = await eventually(timeout: 20) { instance.log.contains(remedy) }
             let log = instance.log
@@ -294,8 +300,10 @@ struct SeveralInstancesTests {
             #expect(status.termination == .exited(0), "\(status.stderr)")
             let ids = try Self.instanceIDs(repository)
             let owners = try Self.owners(repository)
-            let hostnames = try Dictionary(uniqueKeysWithValues: repository.query(
-                "SELECT id, hostname FROM powa_collector_coord.instances").rows.compactMap { row in
+            let hostnames = try Dictionary(
+                uniqueKeysWithValues: repository.query(
+                    "SELECT id, hostname FROM powa_collector_coord.instances"
+                ).rows.compactMap { row in
                     row[0].flatMap { id in row[1].map { (id, $0) } }
                 })
             let lines = status.stdout.split(separator: "\n").map(String.init)
@@ -304,7 +312,9 @@ struct SeveralInstancesTests {
                 let owner = try #require(owners[srvid])
                 let pid = try #require(ids.first { $0.value == owner }?.key)
                 let row = lines.first { $0.hasPrefix("\(srvid) ") } ?? ""
-                #expect(row.contains(" \(hostnames[owner] ?? "?") pid \(pid) "), "server \(srvid), owner \(owner):\n\(status.stdout)")
+                #expect(
+                    row.contains(" \(hostnames[owner] ?? "?") pid \(pid) "),
+                    "server \(srvid), owner \(owner):\n\(status.stdout)")
             }
             // FORCE_SNAPSHOT acts once: only the owner answers it.
             let channel = NotifyClient.randomChannel()
@@ -371,14 +381,15 @@ struct SeveralInstancesTests {
         defer { for datasource in datasources.values { datasource.dropRemote(remote) } }
         let prepare = { (repository: PowaRepositoryFixture, servers: [Int]) throws in
             for srvid in servers {
-                datasources[srvid] = (try CustomDatasource(
-                    fixture: repository, srvid: srvid, remote: remote,
-                    remoteBody: """
-                        WITH RECURSIVE held(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM held
-                            WHERE NOT pg_catalog.pg_try_advisory_xact_lock_shared(\(lockKey))
-                              AND pg_catalog.pg_sleep(0.05) IS NOT NULL)
-                        SELECT 1, 'x'::text FROM (SELECT count(*) FROM held) c
-                        """))
+                datasources[srvid] =
+                    (try CustomDatasource(
+                        fixture: repository, srvid: srvid, remote: remote,
+                        remoteBody: """
+                            WITH RECURSIVE held(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM held
+                                WHERE NOT pg_catalog.pg_try_advisory_xact_lock_shared(\(lockKey))
+                                  AND pg_catalog.pg_sleep(0.05) IS NOT NULL)
+                            SELECT 1, 'x'::text FROM (SELECT count(*) FROM held) c
+                            """))
             }
         }
         // The held snapshots must outlive the loss, not their budget.
@@ -399,14 +410,20 @@ struct SeveralInstancesTests {
             defer { lock.close() }
             try lock.execute("SELECT pg_catalog.pg_advisory_lock($1::bigint)", [String(lockKey)])
             var locked = true
-            defer { if locked { _ = try? lock.execute("SELECT pg_catalog.pg_advisory_unlock($1::bigint)", [String(lockKey)]) } }
+            defer {
+                if locked {
+                    _ = try? lock.execute("SELECT pg_catalog.pg_advisory_unlock($1::bigint)", [String(lockKey)])
+                }
+            }
             // Each of its workers begins its next snapshot within a frequency
             // and waits in the held datasource (its function's name is this
             // test's own: parallel tests use the same worker names).
             let held = try await Self.patiently(timeout: Double(Self.frequency) + Self.slack) {
-                let waiting = try lock.execute("""
+                let waiting = try lock.execute(
+                    """
                     SELECT query FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep'
-                    """).rows.compactMap { $0[0] }
+                    """
+                ).rows.compactMap { $0[0] }
                 return frozensServers.allSatisfy { srvid in
                     guard let function = datasources[srvid]?.querySource else { return false }
                     return waiting.contains { $0.contains(function + "(") }
@@ -476,7 +493,9 @@ struct SeveralInstancesTests {
             }
             #expect(shared, "\(Self.logs(instances))")
             for instance in instances.prefix(2) {
-                let seconds = instance.logLines(thread: "-", containing: "handing it over").map { String($0.prefix(19)) }
+                let seconds = instance.logLines(thread: "-", containing: "handing it over").map {
+                    String($0.prefix(19))
+                }
                 #expect(Set(seconds).count == seconds.count, "at most one hand-over per round: \(seconds)")
             }
             #expect(try Self.doubleSnapshots(servers, repository).isEmpty, "\(Self.logs(instances))")
@@ -487,12 +506,14 @@ struct SeveralInstancesTests {
         guard TestEnvironment.script != nil else { return }
         let dedicated = try #require(try await DedicatedCluster(kind: "powa4-repo", prefix: "repo"))
         do {
-            let setup = try PowaRepositoryFixture(cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            let setup = try PowaRepositoryFixture(
+                cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             let servers = try [2, 3, 4].map { try setup.registerServer(address: $0, frequency: Self.frequency) }
             setup.close()
             let instances = try await Self.startInstances(2, on: setup)
             do {
-                var repository = try PowaRepositoryFixture(cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+                var repository = try PowaRepositoryFixture(
+                    cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
                 let split = try await Self.patiently(timeout: Self.settleBound(servers.count)) {
                     try Self.settled(servers, over: instances, repository)
                 }
@@ -501,12 +522,15 @@ struct SeveralInstancesTests {
                 try await dedicated.control("stop")
                 try await Task.sleep(nanoseconds: 2_000_000_000)
                 try await dedicated.control("start")
-                repository = try PowaRepositoryFixture(cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+                repository = try PowaRepositoryFixture(
+                    cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
                 defer { repository.close() }
                 let restartedAt = try repository.now()
                 // Reconnection, a lease for the leases from before the
                 // restart to end, then a frequency.
-                let resumed = try await Self.patiently(timeout: Self.settleBound(servers.count) + Self.lease + Double(Self.frequency) + Self.slack) {
+                let resumed = try await Self.patiently(
+                    timeout: Self.settleBound(servers.count) + Self.lease + Double(Self.frequency) + Self.slack
+                ) {
                     try servers.allSatisfy { (try repository.lastSnapshot($0) ?? 0) > restartedAt }
                         && Self.settled(servers, over: instances, repository)
                 }

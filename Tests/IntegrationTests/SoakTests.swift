@@ -1,8 +1,8 @@
 import Glibc
 import PostgresClient
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// A short fault soak (the long one is `scripts/soak`): ten servers at a
 /// 5 s frequency while the worker launcher and workers are SIGKILLed (one
@@ -37,7 +37,8 @@ struct SoakTests {
         "", "   ", "WORKERS_STATUS", "WORKERS_STATUS -", "workers_status soak_lower",
         "WORKERS_STATUS soak_x 99999999999999999999999", "WORKERS_STATUS \"; DROP TABLE powa_servers; --",
         "WORKERS_STATUS soak'quote\\slash", "WORKERS_STATUS " + String(repeating: "c", count: 200),
-        "WORKERS_STATUS " + String(repeating: "é", count: 3000), "WORKERS_STATUS soak_x " + String(repeating: "1 ", count: 3000),
+        "WORKERS_STATUS " + String(repeating: "é", count: 3000),
+        "WORKERS_STATUS soak_x " + String(repeating: "1 ", count: 3000),
         "FORCE_SNAPSHOT soak_x abc", "FORCE_SNAPSHOT soak_x -5", "FORCE_SNAPSHOT - 1",
         "REFRESH_DB_CAT soak_x 1 2 db1 db2", "REFRESH_DB_CAT soak_x 1 -1", "NOPE soak_x",
         "\t\tWORKERS_STATUS\tsoak_tab", String(repeating: " ", count: 7990), String(repeating: "x", count: 7999),
@@ -67,7 +68,8 @@ struct SoakTests {
         }
         var stoppable: Set<Int> = []
         for address in 1...4 {
-            let srvid = try repository.registerServer(address: address, port: dedicated.cluster.port, frequency: Int(frequency))
+            let srvid = try repository.registerServer(
+                address: address, port: dedicated.cluster.port, frequency: Int(frequency))
             servers["127.0.0.\(address):\(dedicated.cluster.port)"] = srvid
             stoppable.insert(srvid)
         }
@@ -78,7 +80,8 @@ struct SoakTests {
 
         try await withCollector(on: repository) { supervisor in
             let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
-            var sent = 0, answered = 0
+            var sent = 0
+            var answered = 0
             func askStatus() async throws -> [String: String]? {
                 sent += 1
                 let status = try await client.workersStatus()
@@ -90,7 +93,10 @@ struct SoakTests {
             let warm = try await eventually(timeout: 4 * frequency + 20, interval: 0.5) {
                 let status = try await client.workersStatus()
                 let seq = try sequences(repository)
-                return all.allSatisfy { status?[String($0)] == WorkerStatusText.running && seq[$0, default: 0] > initialSequence[$0, default: 0] }
+                return all.allSatisfy {
+                    status?[String($0)] == WorkerStatusText.running
+                        && seq[$0, default: 0] > initialSequence[$0, default: 0]
+                }
             }
             try #require(warm, "warm-up failed\n\(supervisor.logTail())")
             let supervisorPid = supervisor.pid
@@ -143,8 +149,10 @@ struct SoakTests {
                 _ = await eventually(timeout: 20, interval: 0.05) {
                     supervisor.workerPids().contains { $0 != pid && serverOf($0, servers) == hit && hit != nil }
                 }
-                faults.append(Fault(what: midSnapshot ? "SIGKILL mid-snapshot" : "SIGKILL", start: at,
-                                    end: try repository.now(), servers: hit.map { [$0] } ?? all))
+                faults.append(
+                    Fault(
+                        what: midSnapshot ? "SIGKILL mid-snapshot" : "SIGKILL", start: at,
+                        end: try repository.now(), servers: hit.map { [$0] } ?? all))
                 #expect(try await askStatus() != nil, "no answer after a SIGKILL\n\(supervisor.logTail())")
                 try await Task.sleep(nanoseconds: 1_500_000_000)
             }
@@ -155,7 +163,8 @@ struct SoakTests {
             #expect(try await askStatus() != nil)
             try await Task.sleep(nanoseconds: UInt64(2 * frequency * 1e9))
             try await dedicated.control("start")
-            faults.append(Fault(what: "remote stop/start", start: stopAt, end: try repository.now(), servers: stoppable))
+            faults.append(
+                Fault(what: "remote stop/start", start: stopAt, end: try repository.now(), servers: stoppable))
 
             // Hostile payloads, then a burst; the supervisor keeps answering.
             let hostile = try NotifyClient(cluster: repository.cluster, database: repository.database)
@@ -180,8 +189,10 @@ struct SoakTests {
 
             // The supervisor: same process, same descriptors, every request answered.
             #expect(supervisor.process.exitStatus() == nil && ProcessTable.isAlive(supervisorPid))
-            #expect(descriptors() == descriptorsBefore,
-                    "descriptors: before \(String(describing: descriptorsBefore)), after \(String(describing: descriptors()))")
+            #expect(
+                descriptors() == descriptorsBefore,
+                "descriptors: before \(String(describing: descriptorsBefore)), after \(String(describing: descriptors()))"
+            )
             #expect(answered == sent, "\(sent - answered) of \(sent) status requests unanswered")
             let workers = supervisor.workerPids()
             everyWorker.formUnion(workers)
@@ -194,8 +205,9 @@ struct SoakTests {
             let gone = await eventually(timeout: 5) { everyWorker.allSatisfy { !ProcessTable.isAlive($0) } }
             #expect(gone, "left behind: \(everyWorker.filter { ProcessTable.isAlive($0) })")
 
-            try checkRepository(repository, servers: all, initialSequence: initialSequence,
-                                faults: faults, since: started)
+            try checkRepository(
+                repository, servers: all, initialSequence: initialSequence,
+                faults: faults, since: started)
         }
     }
 
@@ -226,7 +238,8 @@ struct SoakTests {
         var snapshots: [Int: [Double]] = [:]
         let tmpTables = try repository.admin.execute(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE c.relkind = 'r' AND c.relname LIKE '%\\_tmp'").rows.compactMap { $0[0] }
+                + " WHERE c.relkind = 'r' AND c.relname LIKE '%\\_tmp'"
+        ).rows.compactMap { $0[0] }
         #expect(tmpTables.count >= 8)
         for table in tmpTables {
             #expect(try repository.admin.execute("SELECT count(*) FROM \(table)").first?[0] == "0", "\(table)")
@@ -238,10 +251,13 @@ struct SoakTests {
             for (table, timestamp) in Self.wholeSnapshotTables {
                 let rows = try repository.admin.execute(
                     "SELECT DISTINCT extract(epoch FROM \(timestamp))::float8 AS t FROM \(table) WHERE srvid = $1 ORDER BY t",
-                    [String(srvid)]).rows
+                    [String(srvid)]
+                ).rows
                 timestamps.append(rows.compactMap { $0[0].flatMap(Double.init) })
             }
-            #expect(timestamps[0].count == committed, "server \(srvid): \(committed) committed, \(timestamps[0].count) in bgwriter")
+            #expect(
+                timestamps[0].count == committed,
+                "server \(srvid): \(committed) committed, \(timestamps[0].count) in bgwriter")
             for ((table, _), values) in zip(Self.wholeSnapshotTables, timestamps) {
                 #expect(values == timestamps[0], "server \(srvid): \(table) does not hold the same snapshots")
             }
@@ -296,7 +312,9 @@ struct SoakTests {
                     && Several.settled(servers, over: instances, repository)
             }
             remember()
-            #expect(done, "not every server collected again within \(Int(bound)) s after \(what)\n\(Several.logs(instances))")
+            #expect(
+                done,
+                "not every server collected again within \(Int(bound)) s after \(what)\n\(Several.logs(instances))")
         }
         do {
             try await recovered(since: try repository.now(), "the start")
@@ -347,7 +365,9 @@ struct SoakTests {
 
     private func sequences(_ repository: PowaRepositoryFixture) throws -> [Int: Int] {
         var result: [Int: Int] = [:]
-        for row in try repository.admin.execute("SELECT srvid, coalesce_seq FROM powa_snapshot_metas WHERE srvid > 0").rows {
+        for row in try repository.admin.execute("SELECT srvid, coalesce_seq FROM powa_snapshot_metas WHERE srvid > 0")
+            .rows
+        {
             if let srvid = row[0].flatMap({ Int($0) }), let seq = row[1].flatMap({ Int($0) }) { result[srvid] = seq }
         }
         return result

@@ -1,8 +1,8 @@
 import Glibc
 import PowaCore
 import ProcessSupport
-import Testing
 import TestSupport
+import Testing
 
 /// `powa-collector`'s command line: what an operator sees before any
 /// server is collected.
@@ -18,7 +18,8 @@ import TestSupport
             path = try directory.write("powa-collector.conf", configuration)
             arguments += ["--config", path]
         }
-        let result = try await TestProcess.run(BuiltProducts.collector, arguments, in: directory, name: "cli", timeout: 30)
+        let result = try await TestProcess.run(
+            BuiltProducts.collector, arguments, in: directory, name: "cli", timeout: 30)
         return (result.termination, result.stdout, result.stderr, path)
     }
 
@@ -42,12 +43,14 @@ import TestSupport
     }
 
     @Test func invalidJSONIsLocatedByLineAndColumn() async throws {
-        let result = try await Self.run([], configuration: """
-            {
-                "repository": {"dsn": "postgresql://powa@localhost/powa"},
-                "debug": false,
-            }
-            """)
+        let result = try await Self.run(
+            [],
+            configuration: """
+                {
+                    "repository": {"dsn": "postgresql://powa@localhost/powa"},
+                    "debug": false,
+                }
+                """)
         #expect(result.termination == .exited(1))
         #expect(result.stderr.contains(result.configurationPath))
         #expect(result.stderr.contains("line 4, column 1"), "\(result.stderr)")
@@ -71,8 +74,10 @@ import TestSupport
     /// the log even at debug level.
     @Test func anUnreachableRepositoryEndsTheStartWithoutShowingItsPassword() async throws {
         let secret = "Zq9-never-print-me"
-        let result = try await Self.run([], configuration: SupervisorProcess.configuration(
-            dsn: "postgresql://powa:\(secret)@127.0.0.1:1/powa", debug: true))
+        let result = try await Self.run(
+            [],
+            configuration: SupervisorProcess.configuration(
+                dsn: "postgresql://powa:\(secret)@127.0.0.1:1/powa", debug: true))
         #expect(result.termination == .exited(1))
         #expect(result.stderr.contains("repository"), "\(result.stderr)")
         #expect(!result.stderr.contains(secret), "\(result.stderr)")
@@ -85,8 +90,10 @@ import TestSupport
         let cluster = TestEnvironment.powa4Repository
         let directory = try TemporaryDirectory(prefix: "powa-cli")
         defer { directory.remove() }
-        let path = try directory.write("c.conf", SupervisorProcess.configuration(dsn: cluster.uri(database: "postgres")))
-        let result = try await TestProcess.run(BuiltProducts.collector, ["--config", path], in: directory, name: "cli", timeout: 30)
+        let path = try directory.write(
+            "c.conf", SupervisorProcess.configuration(dsn: cluster.uri(database: "postgres")))
+        let result = try await TestProcess.run(
+            BuiltProducts.collector, ["--config", path], in: directory, name: "cli", timeout: 30)
         #expect(result.termination == .exited(1))
         #expect(result.stderr.contains("powa extension is not installed"), "\(result.stderr)")
     }

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Workers forked by the worker launcher are the supervisor's children like
 /// spawned ones, and the launcher is an optimisation only: losing it, or
@@ -29,7 +29,10 @@ import TestSupport
         try await withCollectorRepository(powaMajor: 4) { repository in
             try await Self.collecting(repository, addresses: [33, 34, 35]) { supervisor, _, _ in
                 let launcher = try #require(supervisor.launcherPid(), "no launcher\n\(supervisor.logTail())")
-                #expect(ProcessTable.arguments(launcher).suffix(3) == ["--parent-pid", String(supervisor.pid), "--launcher"])
+                #expect(
+                    ProcessTable.arguments(launcher).suffix(3) == [
+                        "--parent-pid", String(supervisor.pid), "--launcher",
+                    ])
                 let workers = supervisor.workerPids()
                 #expect(workers.count == 3)
                 for worker in workers {
@@ -53,7 +56,9 @@ import TestSupport
                 let workers = supervisor.workerPids()
                 kill(launcher, SIGKILL)
                 let noticed = await eventually(timeout: 5, interval: 0.05) {
-                    !supervisor.logLines(thread: "-", containing: "the worker launcher (pid \(launcher)) ended (killed by signal 9)").isEmpty
+                    !supervisor.logLines(
+                        thread: "-", containing: "the worker launcher (pid \(launcher)) ended (killed by signal 9)"
+                    ).isEmpty
                 }
                 #expect(noticed, "\(supervisor.logTail())")
                 #expect(!ProcessTable.isAlive(launcher), "the supervisor reaped it")

@@ -1,6 +1,6 @@
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Any role that can connect to the repository can NOTIFY: requests from a
 /// role with no privilege are each answered, and yet add only a few lines

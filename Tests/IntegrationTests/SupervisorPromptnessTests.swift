@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Every request answered within powa-web's limit, asked as powa-web asks
 /// (a fresh channel per request, 1 s), whatever else the supervisor does
@@ -50,7 +50,8 @@ import TestSupport
             for index in 0..<Self.seriesLength {
                 // The server list (as powa-web's server list page asks) and one server.
                 let arguments = index.isMultiple(of: 2) ? [] : [String(srvids[index % srvids.count])]
-                let expected = arguments.isEmpty ? Self.listsServers(srvids) : Self.listsServers([srvids[index % srvids.count]])
+                let expected =
+                    arguments.isEmpty ? Self.listsServers(srvids) : Self.listsServers([srvids[index % srvids.count]])
                 tally.record(try await asker.ask("WORKERS_STATUS", arguments), expected: expected)
             }
             #expect(tally.answeredInTime == Self.seriesLength, "\(tally)")
@@ -103,7 +104,8 @@ import TestSupport
                 let received = asker.receivedByChannel
                 #expect(!stalled, "round \(round): \(answered) of \(channels.count) answered, then nothing for 1 s")
                 let once = channels.filter { received[$0]?.count == 1 && expected(received[$0]![0]) }
-                #expect(once.count == channels.count, "round \(round): \(once.count) of \(channels.count) answered once")
+                #expect(
+                    once.count == channels.count, "round \(round): \(once.count) of \(channels.count) answered once")
                 #expect(Set(received.keys).isSubset(of: Set(channels)))
                 // The next burst starts from no channel.
                 try asker.connection.executeSimple("UNLISTEN *")

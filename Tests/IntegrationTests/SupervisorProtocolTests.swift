@@ -1,8 +1,8 @@
 import Glibc
 import PostgresClient
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The NOTIFY protocol as powa-web and operators use it: every command,
 /// every error, hostile requests, volume, and who may ask.
@@ -15,7 +15,8 @@ import TestSupport
         _ repository: PowaRepositoryFixture, _ body: (SupervisorProcess, NotifyClient, Int) async throws -> Void
     ) async throws {
         let srvid = try repository.registerServer(address: 2, frequency: 3600)
-        try repository.admin.execute("UPDATE powa_snapshot_metas SET snapts = now() - interval '1 minute' WHERE srvid = $1", [String(srvid)])
+        try repository.admin.execute(
+            "UPDATE powa_snapshot_metas SET snapts = now() - interval '1 minute' WHERE srvid = $1", [String(srvid)])
         try await withCollector(on: repository) { supervisor in
             let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
             let running = try await eventually(timeout: 20) {
@@ -40,8 +41,10 @@ import TestSupport
                     ("WORKERS_STATUS", ["999999"], "WORKERS_STATUS OK {}"),
                     ("WORKERS_STATUS", ["99999999999999999999999"], "WORKERS_STATUS OK {}"),
                     ("REFRESH_DB_CAT", [id, "0"], "REFRESH_DB_CAT OK catalogs will be refreshed at the next snapshot"),
-                    ("REFRESH_DB_CAT", [id, "2", "powa", "postgres"],
-                     "REFRESH_DB_CAT OK catalogs will be refreshed at the next snapshot"),
+                    (
+                        "REFRESH_DB_CAT", [id, "2", "powa", "postgres"],
+                        "REFRESH_DB_CAT OK catalogs will be refreshed at the next snapshot"
+                    ),
                 ]
                 for (command, arguments, expected) in exact {
                     let answer = try await client.request(command, arguments)
@@ -56,18 +59,24 @@ import TestSupport
                 ]
                 for (command, arguments) in refused {
                     let answer = try await client.request(command, arguments)
-                    #expect(answer?.hasPrefix("\(command) ERROR ") == true, "\(command) \(arguments): \(String(describing: answer))")
+                    #expect(
+                        answer?.hasPrefix("\(command) ERROR ") == true,
+                        "\(command) \(arguments): \(String(describing: answer))")
                 }
                 for command in ["NOPE", "workers_status", "RELOAD;"] {
                     let answer = try await client.request(command)
-                    #expect(answer?.hasPrefix("\(command) UNKNOWN ") == true, "\(command): \(String(describing: answer))")
+                    #expect(
+                        answer?.hasPrefix("\(command) UNKNOWN ") == true, "\(command): \(String(describing: answer))")
                 }
 
                 // A forced snapshot is accepted, really taken, and a second
                 // one right after is refused.
                 let before = try repository.lastSnapshot(srvid) ?? 0
-                #expect(try await client.request("FORCE_SNAPSHOT", [id]) == "FORCE_SNAPSHOT OK snapshot will begin shortly")
-                let taken = try await eventually(timeout: 15, interval: 0.2) { (try repository.lastSnapshot(srvid) ?? 0) > before }
+                #expect(
+                    try await client.request("FORCE_SNAPSHOT", [id]) == "FORCE_SNAPSHOT OK snapshot will begin shortly")
+                let taken = try await eventually(timeout: 15, interval: 0.2) {
+                    (try repository.lastSnapshot(srvid) ?? 0) > before
+                }
                 #expect(taken, "\(supervisor.logTail())")
                 let again = try await client.request("FORCE_SNAPSHOT", [id])
                 #expect(again?.hasPrefix("FORCE_SNAPSHOT ERROR ") == true, "\(String(describing: again))")
@@ -93,8 +102,10 @@ import TestSupport
                 let payloads = [
                     "", " ", "   ", "\t\n", String(repeating: "A", count: 7999), String(repeating: "é", count: 3999),
                     "ÉTAT 🎉 ü", "WORKERS_STATUS", "WORKERS_STATUS -", "WORKERS_STATUS - 1", "WORKERS_STATUS  1",
-                    "FORCE_SNAPSHOT  \(srvid)", "RELOAD c 1 2 3", #"WORKERS_STATUS c"';DROP/**/TABLE/**/powa_servers;--"#,
-                    "WORKERS_STATUS " + String(repeating: "c", count: 64), "WORKERS_STATUS " + String(repeating: "ü", count: 40),
+                    "FORCE_SNAPSHOT  \(srvid)", "RELOAD c 1 2 3",
+                    #"WORKERS_STATUS c"';DROP/**/TABLE/**/powa_servers;--"#,
+                    "WORKERS_STATUS " + String(repeating: "c", count: 64),
+                    "WORKERS_STATUS " + String(repeating: "ü", count: 40),
                     "REFRESH_DB_CAT c \(srvid) -1", "REFRESH_DB_CAT c \(srvid) 99999999999999999999999",
                     "REFRESH_DB_CAT c \(srvid) 1 " + String(repeating: "d", count: 7000),
                     String(repeating: "WORKERS_STATUS ", count: 500), "\\", "'", "\"", "%s%n%x",
@@ -104,11 +115,13 @@ import TestSupport
                 let channel = "ü_chan"
                 try client.listen(channel)
                 try client.send("WORKERS_STATUS \(channel)")
-                #expect(try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 5)
-                    == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
+                #expect(
+                    try await client.answer(on: channel, command: "WORKERS_STATUS", timeout: 5)
+                        == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
                 #expect(try await client.workersStatus(srvid) == [String(srvid): "running"])
                 #expect(supervisor.process.exitStatus() == nil)
-                #expect(supervisor.logLines(containing: "connection to the repository").isEmpty, "\(supervisor.logTail())")
+                #expect(
+                    supervisor.logLines(containing: "connection to the repository").isEmpty, "\(supervisor.logTail())")
                 #expect(try repository.admin.execute("SELECT to_regclass('powa_servers') IS NOT NULL").first?[0] == "t")
             }
         }
@@ -143,8 +156,10 @@ import TestSupport
             try await Self.quietServer(repository) { supervisor, _, srvid in
                 let nobody = try NotifyClient(
                     cluster: repository.cluster, database: repository.database, user: TestEnvironment.unprivilegedRole)
-                for (command, arguments) in [("WORKERS_STATUS", []), ("RELOAD", []), ("FORCE_SNAPSHOT", [String(srvid)]),
-                                             ("REFRESH_DB_CAT", [String(srvid), "0"]), ("NOPE", [])] {
+                for (command, arguments) in [
+                    ("WORKERS_STATUS", []), ("RELOAD", []), ("FORCE_SNAPSHOT", [String(srvid)]),
+                    ("REFRESH_DB_CAT", [String(srvid), "0"]), ("NOPE", []),
+                ] {
                     let answer = try await nobody.request(command, arguments)
                     #expect(answer == "\(command) ERROR Permission denied", "\(String(describing: answer))")
                 }
@@ -165,9 +180,11 @@ import TestSupport
 
     /// Members of `pg_signal_backend` (PostgreSQL 14+) may ask, and on
     /// PoWA 5 members of the roles `powa_roles` maps.
-    @Test(arguments: [(PowaRelease.powa4, "pg_signal_backend")] + PowaRelease.powa5.flatMap { release in
-        ["powa_signal_backend", "powa_admin", "powa_write_all_data"].map { (release, $0) }
-    })
+    @Test(
+        arguments: [(PowaRelease.powa4, "pg_signal_backend")]
+            + PowaRelease.powa5.flatMap { release in
+                ["powa_signal_backend", "powa_admin", "powa_write_all_data"].map { (release, $0) }
+            })
     func aMemberOfAPermittedRoleIsAnswered(release: PowaRelease, role: String) async throws {
         try await withCollectorRepository(release: release) { repository in
             let member = "t_notify_\(UInt32.random(in: 0...UInt32.max))"
@@ -180,7 +197,9 @@ import TestSupport
             try await Self.quietServer(repository) { supervisor, _, srvid in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database, user: member)
                 defer { client.connection.close() }
-                #expect(try await client.request("WORKERS_STATUS", [String(srvid)]) == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
+                #expect(
+                    try await client.request("WORKERS_STATUS", [String(srvid)])
+                        == #"WORKERS_STATUS OK {"\#(srvid)":"running"}"#)
             }
         }
     }

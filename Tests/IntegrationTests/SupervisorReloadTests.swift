@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// SIGHUP and `RELOAD` re-read the configuration file and `powa_servers`,
 /// touching only the workers whose servers changed.
@@ -16,13 +16,15 @@ import TestSupport
             let (kept, removed, changed) = (
                 try repository.registerServer(address: base, frequency: 60),
                 try repository.registerServer(address: base + 1, frequency: 60),
-                try repository.registerServer(address: base + 2, frequency: 60))
+                try repository.registerServer(address: base + 2, frequency: 60)
+            )
             let name = { (address: Int) in "127.0.0.\(address):\(port)" }
             try await withCollector(on: repository) { supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
                 let running = try await eventually(timeout: 20) {
                     try await client.workersStatus() == [
-                        String(kept): "running", String(removed): "running", String(changed): "running"]
+                        String(kept): "running", String(removed): "running", String(changed): "running",
+                    ]
                 }
                 try #require(running, "\(supervisor.logTail())")
                 let before = (0...2).map { supervisor.workerPid(named: name(base + $0)) }
@@ -72,16 +74,20 @@ import TestSupport
                 try supervisor.rewriteConfiguration(#"{"repository": {"dsn": "postgresql://x"}, "debug": yes}"#)
                 supervisor.signal(SIGHUP)
                 let refused = await eventually(timeout: 10) {
-                    !supervisor.logLines(thread: "-", containing: "reload failed: invalid JSON in configuration file").isEmpty
+                    !supervisor.logLines(thread: "-", containing: "reload failed: invalid JSON in configuration file")
+                        .isEmpty
                 }
                 #expect(refused, "\(supervisor.logTail())")
                 #expect(try await client.workersStatus() == everyoneRunning)
 
-                try supervisor.rewriteConfiguration(SupervisorProcess.configuration(dsn: repository.dsn, useServerAlias: true))
+                try supervisor.rewriteConfiguration(
+                    SupervisorProcess.configuration(dsn: repository.dsn, useServerAlias: true))
                 supervisor.signal(SIGHUP)
                 let renamed = await eventually(timeout: 10) {
                     ["alpha", "beta"].allSatisfy {
-                        !supervisor.logLines(thread: $0, containing: "configuration changed, asking the worker to reload").isEmpty
+                        !supervisor.logLines(
+                            thread: $0, containing: "configuration changed, asking the worker to reload"
+                        ).isEmpty
                     }
                 }
                 #expect(renamed, "\(supervisor.logTail())")

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Losing the repository: the workers keep collecting, the supervisor
 /// reconnects, listens again and says so once in each direction.
@@ -25,7 +25,8 @@ struct SupervisorRepositoryTests {
         setup.close()
 
         try await withCollector(on: setup) { supervisor in
-            var repository = try PowaRepositoryFixture(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            var repository = try PowaRepositoryFixture(
+                cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             var client = try NotifyClient(cluster: cluster, database: "powa")
             let everyoneRunning = Dictionary(uniqueKeysWithValues: ids.map { (String($0), WorkerStatusText.running) })
             let collecting = try await eventually(timeout: 20, interval: 0.25) {
@@ -43,7 +44,8 @@ struct SupervisorRepositoryTests {
             #expect(supervisor.workerPids() == workers, "workers are not restarted for it")
             try await dedicated.control("start")
 
-            repository = try PowaRepositoryFixture(cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
+            repository = try PowaRepositoryFixture(
+                cluster: cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             defer { repository.close() }
             let restartedAt = try repository.now()
             client = try NotifyClient(cluster: cluster, database: "powa")
@@ -60,11 +62,13 @@ struct SupervisorRepositoryTests {
                 #expect(snapshotted, "server \(srvid) took no snapshot after the restart\n\(supervisor.logTail())")
             }
             #expect(supervisor.workerPids() == workers)
-            #expect(supervisor.logLines(thread: "-", containing: "lost the connection to the repository").count == 1,
-                    "\(supervisor.logTail())")
+            #expect(
+                supervisor.logLines(thread: "-", containing: "lost the connection to the repository").count == 1,
+                "\(supervisor.logTail())")
             #expect(supervisor.logLines(thread: "-", containing: "connection to the repository is back").count == 1)
-            #expect(supervisor.logLines(thread: "-", containing: "cannot connect to the repository").isEmpty,
-                    "failed attempts are not logged at info level")
+            #expect(
+                supervisor.logLines(thread: "-", containing: "cannot connect to the repository").isEmpty,
+                "failed attempts are not logged at info level")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// Workers that die, crash at start or hang are replaced, without
 /// disturbing the other servers' workers.
@@ -34,9 +34,14 @@ import TestSupport
                 }
                 #expect(replaced, "no new worker within 2 s\n\(supervisor.logTail())")
                 #expect(!ProcessTable.isAlive(victim))
-                #expect(supervisor.logLines(thread: names[0], containing: "killed by signal 9; restarting the worker in 1 s").count == 1,
-                        "\(supervisor.logTail())")
-                let runningAgain = try await eventually(timeout: 10) { try await Self.status(client, ids[0]) == WorkerStatusText.running }
+                #expect(
+                    supervisor.logLines(
+                        thread: names[0], containing: "killed by signal 9; restarting the worker in 1 s"
+                    ).count == 1,
+                    "\(supervisor.logTail())")
+                let runningAgain = try await eventually(timeout: 10) {
+                    try await Self.status(client, ids[0]) == WorkerStatusText.running
+                }
                 #expect(runningAgain, "\(supervisor.logTail())")
 
                 // The other servers' workers were not touched and kept
@@ -67,7 +72,8 @@ import TestSupport
                 var badStatus: String?
                 let explained = try await eventually(timeout: 10) {
                     badStatus = try await Self.status(client, bad)
-                    return badStatus?.hasPrefix("restarting in ") == true && badStatus?.hasSuffix(" s (exited with status 2)") == true
+                    return badStatus?.hasPrefix("restarting in ") == true
+                        && badStatus?.hasSuffix(" s (exited with status 2)") == true
                 }
                 #expect(explained, "status: \(String(describing: badStatus))")
                 #expect(try await Self.status(client, good) == WorkerStatusText.running)
@@ -76,11 +82,14 @@ import TestSupport
                     !supervisor.logLines(thread: badName, containing: "restarting the worker in 8 s").isEmpty
                 }
                 try #require(backedOff, "\(supervisor.logTail())")
-                let delays = supervisor.logLines(thread: badName, containing: "exited with status 2; restarting the worker in ")
-                    .compactMap { $0.split(separator: " in ").last.map { String($0.prefix { $0 != " " }) } }
+                let delays = supervisor.logLines(
+                    thread: badName, containing: "exited with status 2; restarting the worker in "
+                )
+                .compactMap { $0.split(separator: " in ").last.map { String($0.prefix { $0 != " " }) } }
                 #expect(Array(delays.prefix(4)) == ["1", "2", "4", "8"], "\(supervisor.logTail())")
                 // The starts are that far apart.
-                let starts = supervisor.logLines(thread: badName, containing: "worker started (pid ").map(Self.secondsOfDay)
+                let starts = supervisor.logLines(thread: badName, containing: "worker started (pid ").map(
+                    Self.secondsOfDay)
                 try #require(starts.count >= 4)
                 for (index, delay) in [1.0, 2.0, 4.0].enumerated() {
                     let gap = starts[index + 1] - starts[index]
@@ -101,7 +110,9 @@ import TestSupport
             let name = "127.0.0.13:\(repository.remote.port)"
             try await withCollector(on: repository) { supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
-                let running = try await eventually(timeout: 20) { try await Self.status(client, srvid) == WorkerStatusText.running }
+                let running = try await eventually(timeout: 20) {
+                    try await Self.status(client, srvid) == WorkerStatusText.running
+                }
                 try #require(running, "\(supervisor.logTail())")
                 let frozen = try #require(supervisor.workerPid(named: name))
                 kill(frozen, SIGSTOP)
@@ -121,7 +132,9 @@ import TestSupport
                         queued += 1
                     } else {
                         #expect(
-                            answer?.hasPrefix("REFRESH_DB_CAT ERROR the worker of server id \(srvid) is not running (restarting") == true,
+                            answer?.hasPrefix(
+                                "REFRESH_DB_CAT ERROR the worker of server id \(srvid) is not running (restarting")
+                                == true,
                             "\(String(describing: answer))")
                     }
                 }
@@ -148,7 +161,8 @@ import TestSupport
                 #expect(replaced, "\(supervisor.logTail())")
                 #expect(!ProcessTable.isAlive(frozen))
                 #expect(supervisor.logLines(thread: name, containing: "worker sent nothing for").count == 1)
-                #expect(supervisor.logLines(thread: name, containing: "did not exit after SIGTERM, killing it").count == 1)
+                #expect(
+                    supervisor.logLines(thread: name, containing: "did not exit after SIGTERM, killing it").count == 1)
             }
         }
     }

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The supervisor with hundreds of real workers, and under its own
 /// starvation: slow is not dead, a start is not a storm, the repository
@@ -77,7 +77,10 @@ import TestSupport
                 // Past every deadline that the stops could have hidden.
                 try await Task.sleep(for: .seconds(5))
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
-                #expect(try await client.workersStatus(ids[0], timeout: 3) == [String(ids[0]): WorkerStatusText.noRemoteConnection])
+                #expect(
+                    try await client.workersStatus(ids[0], timeout: 3) == [
+                        String(ids[0]): WorkerStatusText.noRemoteConnection
+                    ])
                 #expect(supervisor.workerPids().count == ids.count)
                 #expect(Set(supervisor.workerPids()) == pids, "no worker replaced")
                 #expect(Self.kills(supervisor).isEmpty, "\(Self.kills(supervisor).prefix(5))")
@@ -132,7 +135,8 @@ import TestSupport
             defer { slow.dropRemote(repository.remote) }
             let others = try [21, 22].map { try repository.registerServer(address: $0, frequency: 5) }
             let slowName = "127.0.0.20:\(repository.remote.port)"
-            try await withCollector(on: repository, debug: true, extra: #""max_concurrent_snapshots": 1"#) { supervisor in
+            try await withCollector(on: repository, debug: true, extra: #""max_concurrent_snapshots": 1"#) {
+                supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
                 var statuses: [String: String]?
                 let bothWaiting = try await eventually(timeout: 40, interval: 0.5) {

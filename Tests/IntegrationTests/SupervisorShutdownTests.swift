@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// No worker outlives the supervisor, whether it is stopped politely or
 /// killed.
@@ -15,7 +15,8 @@ import TestSupport
             let client = try NotifyClient(cluster: repository.cluster, database: repository.database)
             let running = try await eventually(timeout: 20) {
                 let statuses = try await client.workersStatus()
-                return statuses?.count == addresses.count && statuses?.values.allSatisfy { $0 == WorkerStatusText.running } == true
+                return statuses?.count == addresses.count
+                    && statuses?.values.allSatisfy { $0 == WorkerStatusText.running } == true
             }
             try #require(running, "\(supervisor.logTail())")
             let workers = supervisor.workerPids()
@@ -28,7 +29,8 @@ import TestSupport
     static func collectorSessions(_ repository: PowaRepositoryFixture) throws -> Int {
         let row = try repository.admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND application_name LIKE 'PoWA collector%'").first
+                + " AND application_name LIKE 'PoWA collector%'"
+        ).first
         return Int(row?[0] ?? "") ?? -1
     }
 
@@ -56,7 +58,8 @@ import TestSupport
                 #expect(workers.allSatisfy { !ProcessTable.isAlive($0) })
                 let launcherGone = await eventually(timeout: 5, interval: 0.05) { !ProcessTable.isAlive(launcher) }
                 #expect(launcherGone)
-                #expect(supervisor.logLines(containing: "Stopping worker (asked by the supervisor)").count == workers.count)
+                #expect(
+                    supervisor.logLines(containing: "Stopping worker (asked by the supervisor)").count == workers.count)
                 #expect(supervisor.logLines(thread: "-", containing: "all workers stopped").count == 1)
                 #expect(supervisor.logLines(containing: "killing it").isEmpty, "every worker stopped in time")
                 // Each worker closed its sessions: nothing is left open on

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// What powa-web sees: the status of every worker, answered over NOTIFY.
 @Suite(.enabled(if: TestEnvironment.isAvailable)) struct SupervisorStatusTests {
@@ -30,11 +30,15 @@ import TestSupport
 
                 // One server at a time.
                 #expect(try await client.workersStatus(ids[1]) == [String(ids[1]): WorkerStatusText.running])
-                #expect(try await client.workersStatus(unreachable) == [String(unreachable): WorkerStatusText.noRemoteConnection])
+                #expect(
+                    try await client.workersStatus(unreachable) == [
+                        String(unreachable): WorkerStatusText.noRemoteConnection
+                    ])
 
                 // The supervisor's own session, as the reference names it.
                 let names = try repository.admin.execute(
-                    "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()").rows.compactMap { $0[0] }
+                    "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
+                ).rows.compactMap { $0[0] }
                 #expect(names.contains("PoWA collector - main thread (\(CollectorVersion.current))"), "\(names)")
             }
         }
@@ -73,7 +77,8 @@ import TestSupport
             let srvid = try repository.registerServer(
                 address: 7, frequency: 60, username: TestEnvironment.passwordRole, password: password)
             let quoted = "'" + password.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
-            let dsn = "host=\(repository.cluster.host) port=\(repository.cluster.port) dbname=\(repository.database)"
+            let dsn =
+                "host=\(repository.cluster.host) port=\(repository.cluster.port) dbname=\(repository.database)"
                 + " user=\(TestEnvironment.passwordRole) password=\(quoted)"
             try await withCollector(on: repository, dsn: dsn, debug: true) { supervisor in
                 let client = try NotifyClient(cluster: repository.cluster, database: repository.database)

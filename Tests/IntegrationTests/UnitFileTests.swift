@@ -1,6 +1,6 @@
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 /// contrib/powa-collector.service is accepted by systemd's own checker.
 @Suite(.enabled(if: access("/usr/bin/systemd-analyze", X_OK) == 0)) struct UnitFileTests {

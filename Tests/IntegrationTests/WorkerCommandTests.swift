@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The supervisor's commands to a running worker: force_snapshot,
 /// refresh_catalogs, reload and update_versions.
@@ -62,9 +62,12 @@ struct WorkerCommandTests {
         let worker = try WorkerProcess()
         // Wrong port first: no connection.
         try worker.send(.start(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.15", port: 1)))
-        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.noRemoteConnection && $0.lastError != nil } != nil)
+        #expect(
+            worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.noRemoteConnection && $0.lastError != nil }
+                != nil)
         try worker.send(.reload(fixture.workerConfiguration(srvid: srvid, host: "127.0.0.15")))
-        #expect(worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.running } != nil, "log:\n\(worker.log)")
+        #expect(
+            worker.waitForStatus(timeout: 5) { $0.status == WorkerStatusText.running } != nil, "log:\n\(worker.log)")
         #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning } != nil)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)
@@ -78,7 +81,8 @@ struct WorkerCommandTests {
         let version = "SELECT version FROM powa_servers WHERE id = $1"
         // The server's version and its extensions' are saved one after the
         // other: wait for both, or the next step races the first save.
-        let hypopg = "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg' AND version IS NOT NULL"
+        let hypopg =
+            "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg' AND version IS NOT NULL"
         let deadline = Monotonic.now() + 20
         while Monotonic.now() < deadline,
             try fixture.query(version, [String(srvid)]).first?[0] == nil || fixture.count(hypopg, [String(srvid)]) == 0
@@ -92,13 +96,16 @@ struct WorkerCommandTests {
         let stale = "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND version = 'stale'"
         let again = Monotonic.now() + 20
         while Monotonic.now() < again,
-            try fixture.query(version, [String(srvid)]).first?[0] == "stale" || fixture.count(stale, [String(srvid)]) > 0
+            try fixture.query(version, [String(srvid)]).first?[0] == "stale"
+                || fixture.count(stale, [String(srvid)]) > 0
         {
             usleep(100_000)
         }
         #expect(try fixture.query(version, [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
         #expect(try fixture.count(stale, [String(srvid)]) == 0)
-        #expect(try fixture.count("SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg'", [String(srvid)]) == 1)
+        #expect(
+            try fixture.count(
+                "SELECT count(*) FROM powa_extensions WHERE srvid = $1 AND extname = 'hypopg'", [String(srvid)]) == 1)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)
     }

@@ -1,8 +1,8 @@
 import Glibc
 import PostgresClient
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// A worker facing a remote that goes away, hangs, sleeps or streams a lot.
 @Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
@@ -17,7 +17,9 @@ struct WorkerFailureTests {
         #expect(worker.waitForStatus(timeout: 15) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning } != nil)
 
         try await dedicated.control("stop")
-        let down = worker.waitForStatus(timeout: 15) { $0.status == WorkerStatusText.noRemoteConnection && !$0.snapshotRunning }
+        let down = worker.waitForStatus(timeout: 15) {
+            $0.status == WorkerStatusText.noRemoteConnection && !$0.snapshotRunning
+        }
         #expect(down != nil, "log:\n\(worker.log)")
         #expect(down?.lastError != nil)
         // The error is in the repository for powa-web to show.
@@ -59,7 +61,10 @@ struct WorkerFailureTests {
         #expect(Monotonic.now() - stopAt < 2, "took \(Monotonic.now() - stopAt) s")
         // Nothing of the snapshot reached the repository.
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) == 0)
-        #expect(try fixture.count("SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts = '-infinity'", [String(srvid)]) == 1)
+        #expect(
+            try fixture.count(
+                "SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts = '-infinity'", [String(srvid)])
+                == 1)
         #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
     }
 
@@ -71,7 +76,8 @@ struct WorkerFailureTests {
             remoteBody: "SELECT 1, 'x'::text FROM pg_sleep(60)")
         defer { slow.dropRemote(fixture.remote) }
         let worker = try WorkerProcess()
-        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.8", snapshotTimeout: 2)))
+        try worker.send(
+            .start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.8", snapshotTimeout: 2)))
         let status = worker.waitForStatus(timeout: 20) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
         #expect(status?.lastError?.contains("statement timeout") == true, "log:\n\(worker.log)")
         #expect(try fixture.errors(srvid: srvid)?.contains { $0.contains(slow.querySource) } == true)
@@ -91,7 +97,8 @@ struct WorkerFailureTests {
         defer { _ = try? admin.executeSimple("DROP SEQUENCE IF EXISTS public.\(sequence)") }
         let slow = try CustomDatasource(
             fixture: fixture, srvid: srvid, remote: fixture.remote,
-            remoteBody: "SELECT 1, 'x'::text FROM (SELECT CASE WHEN nextval('public.\(sequence)') = 1 THEN pg_sleep(60) END) s")
+            remoteBody:
+                "SELECT 1, 'x'::text FROM (SELECT CASE WHEN nextval('public.\(sequence)') = 1 THEN pg_sleep(60) END) s")
         defer { slow.dropRemote(fixture.remote) }
         let worker = try WorkerProcess()
         let config = fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.9", snapshotTimeout: 2)
@@ -147,7 +154,10 @@ struct WorkerFailureTests {
         let emptyPeak = try peakAfterOneSnapshot(srvid: small, host: "127.0.0.10")
         let largePeak = try peakAfterOneSnapshot(srvid: large, host: "127.0.0.11")
         // The rows went through: about 50 MB of COPY text.
-        #expect(try fixture.count("SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts > '-infinity'", [String(large)]) == 1)
+        #expect(
+            try fixture.count(
+                "SELECT count(*) FROM powa_snapshot_metas WHERE srvid = $1 AND snapts > '-infinity'", [String(large)])
+                == 1)
         print("worker peak RSS: \(emptyPeak) kB with the usual datasources, \(largePeak) kB with 200,000 more rows")
         #expect(largePeak - emptyPeak < 5_000, "peak grew from \(emptyPeak) kB to \(largePeak) kB")
     }

@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// The fence inside the snapshot transaction, on a real worker: it commits
 /// only while `powa_collector_coord.ownership` says its instance owns the
@@ -19,7 +19,8 @@ struct WorkerFenceTests {
         let srvid = try fixture.registerServer(host: "127.0.0.5")
         try Self.createCoordinationSchema(fixture)
         // Owned by this instance, but the lease ran out: no commit.
-        try fixture.query("""
+        try fixture.query(
+            """
             INSERT INTO powa_collector_coord.ownership (srvid, owner, epoch, lease_until)
             VALUES ($1::integer, 'me', 1, clock_timestamp() - interval '1 second')
             """, [String(srvid)])
@@ -34,7 +35,8 @@ struct WorkerFenceTests {
         #expect(try fixture.errors(srvid: srvid) == nil, "a fenced worker writes nothing")
 
         // Lease renewed: the next snapshot commits.
-        try fixture.query("""
+        try fixture.query(
+            """
             UPDATE powa_collector_coord.ownership SET lease_until = clock_timestamp() + interval '1 hour'
             WHERE srvid = $1::integer
             """, [String(srvid)])
@@ -43,7 +45,8 @@ struct WorkerFenceTests {
         #expect(try fixture.snapshotTimes(srvid: srvid).count == 1)
 
         // Claimed by another instance (new owner, new epoch): no commit.
-        try fixture.query("""
+        try fixture.query(
+            """
             UPDATE powa_collector_coord.ownership SET owner = 'other', epoch = 2 WHERE srvid = $1::integer
             """, [String(srvid)])
         let fencedAgain = worker.waitForStatus(timeout: 20) { $0.lastError?.contains("no longer owns server") == true }
@@ -63,13 +66,15 @@ struct WorkerFenceTests {
         let closedPort = HTTPFetch.freePort()
         let srvid = try fixture.registerServer(host: "127.0.0.6", port: closedPort)
         try Self.createCoordinationSchema(fixture)
-        try fixture.query("""
+        try fixture.query(
+            """
             INSERT INTO powa_collector_coord.ownership (srvid, owner, epoch, lease_until)
             VALUES ($1::integer, 'other', 2, clock_timestamp() + interval '1 hour')
             """, [String(srvid)])
         let ownersError = ["the owner's error"]
-        try fixture.query("UPDATE powa_snapshot_metas SET errors = $2::text[] WHERE srvid = $1::integer",
-                          [String(srvid), TextArrayLiteral.encode(ownersError)])
+        try fixture.query(
+            "UPDATE powa_snapshot_metas SET errors = $2::text[] WHERE srvid = $1::integer",
+            [String(srvid), TextArrayLiteral.encode(ownersError)])
         var configuration = fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.6", port: closedPort)
         configuration.fence = OwnershipFence(owner: "me", epoch: 1, leaseSeconds: 30)
         let worker = try WorkerProcess()
@@ -84,8 +89,9 @@ struct WorkerFenceTests {
         #expect(try fixture.errors(srvid: srvid) == ownersError, "log:\n\(worker.log)")
 
         // Its instance's own again: the next try records its error.
-        try fixture.query("UPDATE powa_collector_coord.ownership SET owner = 'me', epoch = 1 WHERE srvid = $1::integer",
-                          [String(srvid)])
+        try fixture.query(
+            "UPDATE powa_collector_coord.ownership SET owner = 'me', epoch = 1 WHERE srvid = $1::integer",
+            [String(srvid)])
         let recorded = try await eventually(timeout: 20, interval: 0.1) {
             let errors = try fixture.errors(srvid: srvid)
             return errors != nil && errors != ownersError

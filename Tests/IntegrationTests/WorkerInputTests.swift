@@ -1,8 +1,8 @@
 import Glibc
-import Synchronization
 import PowaCore
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 /// What a worker does with bad input on stdin, signals, and secrets.
 @Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
@@ -17,8 +17,14 @@ struct WorkerInputTests {
     @Test(arguments: [
         ("not json at all\n", "Invalid start line"),
         (#"{"type":"start"}"# + "\n", "Invalid start line"),
-        (#"{"type":"start","config":{"srvid":"one","name":"x","frequency":5,"server":{"host":"h","port":1,"user":"u","dbname":"d"},"repository_dsn":"x","debug":false}}"# + "\n", "srvid"),
-        (#"{"type":"start","config":{"srvid":1,"name":"x","frequency":0,"server":{"host":"h","port":1,"user":"u","dbname":"d"},"repository_dsn":"x","debug":false}}"# + "\n", "frequency must be positive"),
+        (
+            #"{"type":"start","config":{"srvid":"one","name":"x","frequency":5,"server":{"host":"h","port":1,"user":"u","dbname":"d"},"repository_dsn":"x","debug":false}}"#
+                + "\n", "srvid"
+        ),
+        (
+            #"{"type":"start","config":{"srvid":1,"name":"x","frequency":0,"server":{"host":"h","port":1,"user":"u","dbname":"d"},"repository_dsn":"x","debug":false}}"#
+                + "\n", "frequency must be positive"
+        ),
         (#"{"type":"force_snapshot"}"# + "\n", "Expected a start line first"),
         ("", "stdin closed before a start line"),
     ])
@@ -118,7 +124,8 @@ struct WorkerInputTests {
         // A real server refusing this password, so that libpq's error is
         // logged and reported.
         config.server = ServerConnectionParameters(
-            host: cluster.host, port: cluster.port, user: TestEnvironment.passwordRole, password: secret, dbname: "powa")
+            host: cluster.host, port: cluster.port, user: TestEnvironment.passwordRole, password: secret, dbname: "powa"
+        )
         config.repositoryDSN = "postgresql://\(TestEnvironment.passwordRole):\(secret)@127.0.0.1:1/powa"
         config.debug = true
         let worker = try WorkerProcess()

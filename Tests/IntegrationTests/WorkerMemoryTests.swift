@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// What keeps a worker small at 1,000 servers, checked as behavior (the
 /// figures themselves come from `scripts/worker-memory` and the

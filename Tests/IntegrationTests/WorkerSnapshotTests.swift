@@ -1,7 +1,7 @@
 import Glibc
 import PowaCore
-import Testing
 import TestSupport
+import Testing
 
 /// A real worker process collecting a real remote into a real repository,
 /// on PoWA 4.1, 5.0 and 5.3.
@@ -20,18 +20,27 @@ struct WorkerSnapshotTests {
         #expect(status?.lastError == nil)
         #expect(try fixture.errors(srvid: srvid) == nil)
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) > 0)
-        #expect(try fixture.count("SELECT count(*) FROM powa_statements_history_current WHERE srvid = $1", [String(srvid)]) > 0)
-        #expect(try fixture.count("SELECT count(*) FROM powa_stat_bgwriter_history_current WHERE srvid = $1", [String(srvid)]) == 1)
-        #expect(try fixture.count("SELECT count(*) FROM powa_kcache_metrics_current WHERE srvid = $1", [String(srvid)]) > 0)
+        #expect(
+            try fixture.count("SELECT count(*) FROM powa_statements_history_current WHERE srvid = $1", [String(srvid)])
+                > 0)
+        #expect(
+            try fixture.count(
+                "SELECT count(*) FROM powa_stat_bgwriter_history_current WHERE srvid = $1", [String(srvid)]) == 1)
+        #expect(
+            try fixture.count("SELECT count(*) FROM powa_kcache_metrics_current WHERE srvid = $1", [String(srvid)]) > 0)
         #expect(try fixture.count("SELECT count(*) FROM pg_track_settings_list WHERE srvid = $1", [String(srvid)]) > 0)
         #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
         // The remote's server version is recorded.
-        #expect(try fixture.query("SELECT version FROM powa_servers WHERE id = $1", [String(srvid)]).first?[0]?.hasPrefix("15.") == true)
+        #expect(
+            try fixture.query("SELECT version FROM powa_servers WHERE id = $1", [String(srvid)]).first?[0]?.hasPrefix(
+                "15.") == true)
         if release.major >= 5 {
             // Per-database catalogs, through a connection to each database.
             #expect(try fixture.count("SELECT count(*) FROM powa_catalog_class WHERE srvid = $1", [String(srvid)]) > 0)
             // A source whose rows changed shape in 5.1 (activity's clock_ts).
-            #expect(try fixture.count("SELECT count(*) FROM powa_stat_activity_history_current WHERE srvid = $1", [String(srvid)]) > 0)
+            #expect(
+                try fixture.count(
+                    "SELECT count(*) FROM powa_stat_activity_history_current WHERE srvid = $1", [String(srvid)]) > 0)
         }
         try worker.send(.stop)
         #expect(worker.waitForExit(timeout: 3) == .exited(0))
@@ -89,7 +98,8 @@ struct WorkerSnapshotTests {
         #expect(errors.count == 1)
         #expect(errors.first?.contains("Extension pg_wait_sampling is not installed on the remote server") == true)
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) > 0)
-        #expect(try fixture.count("SELECT count(*) FROM powa_kcache_metrics_current WHERE srvid = $1", [String(srvid)]) > 0)
+        #expect(
+            try fixture.count("SELECT count(*) FROM powa_kcache_metrics_current WHERE srvid = $1", [String(srvid)]) > 0)
         #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)
@@ -98,18 +108,23 @@ struct WorkerSnapshotTests {
     /// Each remote's powa major.minor must equal the repository's: a PoWA 5
     /// repository pointed at a PoWA 4 remote, and 5.3 at 5.0 (same major).
     @Test(arguments: [(PowaRelease.powa50, PowaRelease.powa4), (.powa53, .powa4), (.powa53, .powa50)])
-    func incompatiblePowaVersionsAreRecordedAndNothingIsCollected(repository: PowaRelease, remoteRelease: PowaRelease) throws {
+    func incompatiblePowaVersionsAreRecordedAndNothingIsCollected(repository: PowaRelease, remoteRelease: PowaRelease)
+        throws
+    {
         let fixture = try PowaRepositoryFixture(release: repository)
         let remote = remoteRelease.remote
         let srvid = try fixture.registerServer(host: "127.0.0.6", port: remote.port)
         let worker = try WorkerProcess()
-        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.6", port: remote.port)))
+        try worker.send(
+            .start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.6", port: remote.port)))
         let status = worker.waitForStatus(timeout: 20) {
             $0.lastError?.contains(remoteRelease.majorMinor) == true && !$0.snapshotRunning
         }
         #expect(status != nil, "log:\n\(worker.log)")
         let errors = try fixture.errors(srvid: srvid) ?? []
-        #expect(errors.contains { $0.contains(repository.majorMinor) && $0.contains(remoteRelease.majorMinor) }, "\(errors)")
+        #expect(
+            errors.contains { $0.contains(repository.majorMinor) && $0.contains(remoteRelease.majorMinor) }, "\(errors)"
+        )
         #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) == 0)
         try worker.send(.stop)
         _ = worker.waitForExit(timeout: 3)

@@ -32,7 +32,8 @@ import Testing
     }
 
     @Test func defaultsDoNotOverrideTheUsersChoice() {
-        let chosen = ConnectionParameters.conninfo("host=h keepalives_idle=5 dbname=powa").defaulting("keepalives_idle", "30")
+        let chosen = ConnectionParameters.conninfo("host=h keepalives_idle=5 dbname=powa").defaulting(
+            "keepalives_idle", "30")
         #expect(chosen.redactedDescription.contains("keepalives_idle=5"))
         #expect(!chosen.redactedDescription.contains("keepalives_idle=30"))
         let unset = ConnectionParameters.conninfo("postgresql://h/powa").defaulting("keepalives_idle", "30")

@@ -31,7 +31,9 @@ import Testing
 
     /// A mark above half the receive buffer would make the kernel clamp the
     /// TCP window; a tiny buffer is not worth batching at all.
-    static let marks: [(buffer: Int32, mark: Int32)] = [(128 * 1024, 32 * 1024), (8 * 1024 * 1024, 256 * 1024), (40 * 1024, 1)]
+    static let marks: [(buffer: Int32, mark: Int32)] = [
+        (128 * 1024, 32 * 1024), (8 * 1024 * 1024, 256 * 1024), (40 * 1024, 1),
+    ]
 
     @Test(arguments: marks)
     func theBatchFollowsTheReceiveBuffer(buffer: Int32, mark: Int32) {

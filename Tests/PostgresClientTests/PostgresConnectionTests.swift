@@ -1,9 +1,9 @@
 import FoundationEssentials
 import Glibc
-import Synchronization
 import PostgresClient
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 /// The libpq layer against a real PostgreSQL (the PoWA 4 repository cluster
 /// of the test environment), each test in a database of its own.
@@ -52,7 +52,8 @@ struct PostgresConnectionTests {
     @Test func commandStatusAndAffectedRows() throws {
         try withDatabase { (_, connection) throws in
             try connection.executeSimple("CREATE TABLE t (v text)")
-            let insert = try connection.execute("INSERT INTO t SELECT g::text FROM generate_series(1, $1::int) g", ["3"])
+            let insert = try connection.execute(
+                "INSERT INTO t SELECT g::text FROM generate_series(1, $1::int) g", ["3"])
             #expect(insert.commandStatus == "INSERT 0 3")
             #expect(insert.affectedRows == 3)
             let update = try connection.execute("UPDATE t SET v = v || $1", ["'; DROP TABLE t; --"])
@@ -74,7 +75,8 @@ struct PostgresConnectionTests {
                 #expect(!error.isConnectionBroken)
             }
             do throws(PostgresError) {
-                try connection.executeSimple("DO $$ BEGIN RAISE EXCEPTION 'boom' USING DETAIL = 'd', HINT = 'h'; END $$")
+                try connection.executeSimple(
+                    "DO $$ BEGIN RAISE EXCEPTION 'boom' USING DETAIL = 'd', HINT = 'h'; END $$")
             } catch {
                 #expect(error.sqlState == "P0001")
                 #expect(error.detail == "d")
@@ -92,10 +94,12 @@ struct PostgresConnectionTests {
                 let literal = try connection.escapeLiteral("it's \\ \(name)")
                 try connection.executeSimple("INSERT INTO \(identifier) VALUES (\(literal))")
                 let stored = try connection.execute(
-                    "SELECT v, $1::regclass IS NOT NULL FROM \(identifier)", [identifier]).first
+                    "SELECT v, $1::regclass IS NOT NULL FROM \(identifier)", [identifier]
+                ).first
                 #expect(stored?[0] == "it's \\ \(name)")
                 let listed = try connection.execute(
-                    "SELECT count(*) FROM pg_class WHERE relname = $1", [name]).first?[0]
+                    "SELECT count(*) FROM pg_class WHERE relname = $1", [name]
+                ).first?[0]
                 #expect(listed == "1")
             }
         }
@@ -159,7 +163,9 @@ struct PostgresConnectionTests {
         let before = ProcessMemory.kilobytes("VmHWM") ?? 0
         let outcome = try to.copy(from: from, sourceSQL: sourceSQL, targetSQL: "COPY sink FROM STDIN")
         let after = ProcessMemory.kilobytes("VmHWM") ?? 0
-        print("COPY of \(outcome.bytes) bytes in \(outcome.rows) rows: peak RSS of the test process \(before) kB before, \(after) kB after")
+        print(
+            "COPY of \(outcome.bytes) bytes in \(outcome.rows) rows: peak RSS of the test process \(before) kB before, \(after) kB after"
+        )
         #expect(outcome.rows == 100_000)
         #expect(outcome.bytes > 100_000_000)
         #expect(try to.execute("SELECT count(*), sum(id) FROM sink").first?.values == ["100000", "5000050000"])
@@ -177,16 +183,19 @@ struct PostgresConnectionTests {
             try connection.executeSimple("CREATE TABLE sink (id int, filler text)")
             // Sizes around the 64 KiB chunk: tiny, just under, at, just over, several chunks.
             let sizes = "ARRAY[1, 65520, 65528, 65529, 65536, 70000, 200000, 3, 131072, 10]"
-            let rows = "SELECT g, repeat(chr(65 + g % 26), ((\(sizes))[1 + g % 10]) - 1 - length(g::text) - 1) AS filler"
+            let rows =
+                "SELECT g, repeat(chr(65 + g % 26), ((\(sizes))[1 + g % 10]) - 1 - length(g::text) - 1) AS filler"
                 + " FROM generate_series(1, 300) g"
             let outcome = try connection.copy(
                 from: other, sourceSQL: "COPY (\(rows)) TO STDOUT", targetSQL: "COPY sink FROM STDIN")
             let expected = try other.execute(
                 "SELECT count(*), sum(octet_length(filler)), md5(string_agg(g::text || filler, ',' ORDER BY g))"
-                    + " FROM (\(rows)) AS r").first?.values
+                    + " FROM (\(rows)) AS r"
+            ).first?.values
             let copied = try connection.execute(
                 "SELECT count(*), sum(octet_length(filler)), md5(string_agg(id::text || filler, ',' ORDER BY id))"
-                    + " FROM sink").first?.values
+                    + " FROM sink"
+            ).first?.values
             #expect(outcome.rows == 300)
             #expect(copied == expected)
         }
@@ -235,11 +244,15 @@ struct PostgresConnectionTests {
             do throws(CopyError) {
                 try connection.copy(
                     from: other,
-                    sourceSQL: "COPY (SELECT CASE WHEN g < 5000 THEN g ELSE 1/(g-g) END FROM generate_series(1, 10000) g) TO STDOUT",
+                    sourceSQL:
+                        "COPY (SELECT CASE WHEN g < 5000 THEN g ELSE 1/(g-g) END FROM generate_series(1, 10000) g) TO STDOUT",
                     targetSQL: "COPY sink FROM STDIN")
                 Issue.record("expected a source failure")
             } catch {
-                guard case .source(let underlying) = error else { Issue.record("wrong side: \(error)"); return }
+                guard case .source(let underlying) = error else {
+                    Issue.record("wrong side: \(error)")
+                    return
+                }
                 #expect(underlying.sqlState == "22012")
             }
             #expect(try connection.execute("SELECT count(*) FROM sink").first?[0] == "0")
@@ -249,7 +262,10 @@ struct PostgresConnectionTests {
                     from: other, sourceSQL: "COPY (SELECT 'not a number') TO STDOUT", targetSQL: "COPY sink FROM STDIN")
                 Issue.record("expected a target failure")
             } catch {
-                guard case .target(let underlying) = error else { Issue.record("wrong side: \(error)"); return }
+                guard case .target(let underlying) = error else {
+                    Issue.record("wrong side: \(error)")
+                    return
+                }
                 #expect(underlying.sqlState == "22P02")
             }
             // Missing target table: the source query never runs.
@@ -260,7 +276,10 @@ struct PostgresConnectionTests {
                     targetSQL: "COPY nowhere FROM STDIN")
                 Issue.record("expected the target to refuse")
             } catch {
-                guard case .targetRefused(let underlying) = error else { Issue.record("wrong case: \(error)"); return }
+                guard case .targetRefused(let underlying) = error else {
+                    Issue.record("wrong case: \(error)")
+                    return
+                }
                 #expect(underlying.sqlState == "42P01")
             }
             #expect(try other.execute("SELECT count(*) FROM ran").first?[0] == "0")
@@ -268,12 +287,14 @@ struct PostgresConnectionTests {
             try connection.executeSimple("BEGIN")
             try other.executeSimple("BEGIN")
             try connection.copy(
-                from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 7) TO STDOUT", targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
+                from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 7) TO STDOUT",
+                targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
             try connection.executeSimple("RELEASE t")
             try other.executeSimple("RELEASE s")
             #expect(throws: CopyError.self) {
                 try connection.copy(
-                    from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 1/0) TO STDOUT", targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
+                    from: other, sourceSQL: "SAVEPOINT s; COPY (SELECT 1/0) TO STDOUT",
+                    targetSQL: "SAVEPOINT t; COPY sink FROM STDIN")
             }
             try connection.executeSimple("ROLLBACK TO t")
             try other.executeSimple("ROLLBACK TO s")

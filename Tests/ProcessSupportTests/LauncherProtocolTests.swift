@@ -12,8 +12,10 @@ import Testing
 
     /// A reply the supervisor cannot trust must not become a pid it would
     /// signal later: init, our own group (0, negative), garbage.
-    @Test(arguments: ["started 1", "started 0", "started -5", "started", "started 12 13", "started 12x",
-                      "", "failed 0", "failed -1", "startd 12", "started  12", String(repeating: "9", count: 40)])
+    @Test(arguments: [
+        "started 1", "started 0", "started -5", "started", "started 12 13", "started 12x",
+        "", "failed 0", "failed -1", "startd 12", "started  12", String(repeating: "9", count: 40),
+    ])
     func refusesAnyOtherReply(_ text: String) {
         #expect(Reply.decode(Array(text.utf8)) == nil)
     }

@@ -21,7 +21,8 @@ public struct LibpqSecurityLoad {
         directory = try TemporaryDirectory(prefix: "powa-krb5")
         var text = "[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n"
         for index in 0..<realms {
-            text += " R\(index).EXAMPLE.TEST = {\n  kdc = kdc\(index).example.test\n  admin_server = kdc\(index).example.test\n }\n"
+            text +=
+                " R\(index).EXAMPLE.TEST = {\n  kdc = kdc\(index).example.test\n  admin_server = kdc\(index).example.test\n }\n"
         }
         kerberosConfiguration = try directory.write("krb5.conf", text)
         credentialCache = try directory.write("ccache", "")
@@ -42,11 +43,14 @@ public struct LibpqSecurityLoad {
     /// by the postgres user, which the server requires of its key), and
     /// returns whether a connection then negotiates TLS.
     public func enableTLS(on cluster: TestCluster) async throws -> Bool {
-        let key = directory.path + "/server.key", certificate = directory.path + "/server.crt"
+        let key = directory.path + "/server.key"
+        let certificate = directory.path + "/server.crt"
         let result = try await TestProcess.run(
             "/usr/bin/openssl",
-            ["req", "-new", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-             "-newkey", "rsa:2048", "-keyout", key, "-out", certificate],
+            [
+                "req", "-new", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-newkey", "rsa:2048", "-keyout", key, "-out", certificate,
+            ],
             in: directory, name: "openssl")
         guard case .exited(0)? = result.termination else {
             throw TestProcessError("openssl req failed: \(result.stderr)")

@@ -49,7 +49,8 @@ public final class NotifyClient: @unchecked Sendable {
     public func answer(on channel: String, command: String, timeout: Double = 3) async throws -> String? {
         let deadline = Monotonic.now() + timeout
         while true {
-            if let index = received.firstIndex(where: { $0.channel == channel && $0.payload.hasPrefix(command + " ") }) {
+            if let index = received.firstIndex(where: { $0.channel == channel && $0.payload.hasPrefix(command + " ") })
+            {
                 return received.remove(at: index).payload
             }
             let left = deadline - Monotonic.now()
@@ -57,7 +58,9 @@ public final class NotifyClient: @unchecked Sendable {
                 // A task that waited for a runner thread past the deadline
                 // still reads what arrived in time.
                 received += try connection.drainNotifications()
-                if let index = received.firstIndex(where: { $0.channel == channel && $0.payload.hasPrefix(command + " ") }) {
+                if let index = received.firstIndex(where: {
+                    $0.channel == channel && $0.payload.hasPrefix(command + " ")
+                }) {
                     return received.remove(at: index).payload
                 }
                 return nil

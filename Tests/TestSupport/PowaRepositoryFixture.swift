@@ -77,8 +77,10 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
             SELECT powa_register_server(hostname => $1, port => $2::integer, alias => $3, username => $4,
                 password => $5, dbname => $6, frequency => $7::integer, extensions => $8::text[])
             """,
-            [host, String(port), alias, username, password, dbname, String(frequency),
-             TextArrayLiteral.encode(extensions)])
+            [
+                host, String(port), alias, username, password, dbname, String(frequency),
+                TextArrayLiteral.encode(extensions),
+            ])
         let id = try admin.execute(
             "SELECT id FROM powa_servers WHERE hostname = $1 AND port = $2::integer", [host, String(port)])
         return id.first?[0].flatMap { Int($0) } ?? -1
@@ -106,7 +108,8 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
     /// nil while it has never been snapshotted (`-infinity`).
     public func lastSnapshot(_ srvid: Int) throws -> Double? {
         let row = try admin.execute(
-            "SELECT extract(epoch FROM snapts)::float8 FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]).first
+            "SELECT extract(epoch FROM snapts)::float8 FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]
+        ).first
         guard let text = row?[0], let value = Double(text), value.isFinite else { return nil }
         return value
     }
@@ -114,7 +117,8 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
     /// The repository's clock, seconds since the epoch.
     public func now() throws -> Double {
         guard let text = try admin.execute("SELECT extract(epoch FROM clock_timestamp())::float8").first?[0],
-              let value = Double(text) else { throw TestProcessError("no time from the repository") }
+            let value = Double(text)
+        else { throw TestProcessError("no time from the repository") }
         return value
     }
 
@@ -142,7 +146,9 @@ public final class PowaRepositoryFixture: @unchecked Sendable {
 
     /// `powa_snapshot_metas.errors` of a server, nil when NULL.
     public func errors(srvid: Int) throws -> [String]? {
-        guard let literal = try query("SELECT errors FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]).first?[0]
+        guard
+            let literal = try query("SELECT errors FROM powa_snapshot_metas WHERE srvid = $1", [String(srvid)]).first?[
+                0]
         else { return nil }
         return try TextArrayLiteral.decode(literal).compactMap { $0 }
     }

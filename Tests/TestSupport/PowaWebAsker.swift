@@ -39,7 +39,9 @@ public final class PowaWebAsker: @unchecked Sendable {
 
     /// Sends `COMMAND r<N> ARGS…` and waits `timeout` seconds at most for
     /// the answer on `r<N>`.
-    public func ask(_ command: String, _ arguments: [String] = [], timeout: Double = serverListTimeout) async throws -> Outcome {
+    public func ask(_ command: String, _ arguments: [String] = [], timeout: Double = serverListTimeout) async throws
+        -> Outcome
+    {
         let channel = try send(command, arguments)
         let start = Monotonic.now()
         let deadline = start + timeout
@@ -66,7 +68,8 @@ public final class PowaWebAsker: @unchecked Sendable {
 
     /// Sends `COMMAND r<N> ARGS…` on a fresh channel, listened to from now
     /// on, and returns the channel. For bursts: the previous channel is kept.
-    public func send(_ command: String, _ arguments: [String] = [], keepPreviousChannel: Bool = false) throws -> String {
+    public func send(_ command: String, _ arguments: [String] = [], keepPreviousChannel: Bool = false) throws -> String
+    {
         let channel = "r\(nextChannelNumber)"
         nextChannelNumber += 1
         let payload = ([command, channel] + arguments).joined(separator: " ")
@@ -135,6 +138,6 @@ public struct PromptnessTally: Sendable, CustomStringConvertible {
     public var description: String {
         "\(answeredInTime) of \(asked) answered in time, slowest \(slowest) s; first failures: "
             + failures.map { "\($0.channel): \($0.answer.map { String($0.prefix(80)) } ?? "no answer")" }
-                .joined(separator: "; ")
+            .joined(separator: "; ")
     }
 }

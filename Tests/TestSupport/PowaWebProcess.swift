@@ -45,7 +45,9 @@ public final class PowaWebProcess: @unchecked Sendable {
             let port = try freeLoopbackPort()
             // powa-web reads the file after its command line, so the address
             // and port go in the file too.
-            let configuration = try directory.write("powa-web.conf", """
+            let configuration = try directory.write(
+                "powa-web.conf",
+                """
                 servers={'\(serverName)': {'host': '\(repository.cluster.host)', 'port': '\(repository.cluster.port)', 'database': '\(repository.database)'}}
                 cookie_secret="powa-collector-tests-\(UInt64.random(in: 0...UInt64.max))"
                 address="127.0.0.1"
@@ -74,18 +76,23 @@ public final class PowaWebProcess: @unchecked Sendable {
     /// login as `user`, server list, the page of `srvid`, then each collector
     /// action powa-web offers. Returns what powa-web answered, one member per
     /// step.
-    public func session(srvid: Int, user: String = TestEnvironment.superuser, dbname: String = "powa") async throws -> JSONValue {
+    public func session(srvid: Int, user: String = TestEnvironment.superuser, dbname: String = "powa") async throws
+        -> JSONValue
+    {
         guard let script = TestEnvironment.script else { throw TestProcessError("POWA_TEST_PG_ENV is not set") }
         let session = String(script[..<(script.lastIndex(of: "/") ?? script.startIndex)]) + "/powa-web-session.py"
         // The test clusters trust loopback for this role: any password logs in.
         let passwordFile = try directory.write("password", "unused-with-trust")
         let result = try await TestProcess.run(
             environment + "/bin/python",
-            [session, "--url", url, "--flavor", String(release.powa.major), "--srvid", String(srvid), "--user", user,
-             "--password-file", passwordFile, "--server", Self.serverName, "--dbname", dbname],
+            [
+                session, "--url", url, "--flavor", String(release.powa.major), "--srvid", String(srvid), "--user", user,
+                "--password-file", passwordFile, "--server", Self.serverName, "--dbname", dbname,
+            ],
             in: directory, name: "session", timeout: 120)
         guard case .exited(0)? = result.termination,
-              let line = result.stdout.split(separator: "\n").last else {
+            let line = result.stdout.split(separator: "\n").last
+        else {
             throw TestProcessError(
                 "powa-web session failed (\(String(describing: result.termination))): \(result.stdout)\(result.stderr)\n"
                     + "powa-web log:\n\(log.split(separator: "\n").suffix(20).joined(separator: "\n"))")
@@ -105,7 +112,8 @@ public final class PowaWebProcess: @unchecked Sendable {
 
     /// A TCP socket given `127.0.0.1:port` to connect or bind; false when
     /// no socket can be made or `operation` fails.
-    private static func onLoopback(port: Int, _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Bool {
+    private static func onLoopback(port: Int, _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Bool
+    {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -48,7 +48,7 @@ extension ProcessMemory {
         var count = 0
         for (first, second) in zip(regions, regions.dropFirst()) {
             guard first.anonymous, second.anonymous, first.permissions.hasPrefix("rw"),
-                  second.permissions.hasPrefix("---"), first.end == second.start
+                second.permissions.hasPrefix("---"), first.end == second.start
             else { continue }
             if first.start % heapSize == 0, second.end - first.start == heapSize { count += 1 }
         }

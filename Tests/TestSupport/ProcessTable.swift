@@ -17,13 +17,13 @@ public enum ProcessTable {
     /// One process's entry, nil when it does not exist.
     public static func entry(_ pid: pid_t) -> Entry? {
         guard let stat = TemporaryDirectory.readFile("/proc/\(pid)/stat"), !stat.isEmpty,
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
         else { return nil }
         let name = String(stat[stat.index(after: open)..<close])
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the name: state, ppid, …, nice is field 19 of the line (index 16 here).
         guard fields.count > 16, let state = fields[0].first, let parent = pid_t(fields[1]),
-              let nice = Int(fields[16])
+            let nice = Int(fields[16])
         else { return nil }
         return Entry(pid: pid, parent: parent, name: name, state: state, nice: nice)
     }

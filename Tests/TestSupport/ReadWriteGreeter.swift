@@ -39,10 +39,14 @@ public final class ReadWriteGreeter: @unchecked Sendable {
         }
         var thread = pthread_t()
         let box = Unmanaged.passRetained(self)
-        guard pthread_create(&thread, nil, { context in
-            Unmanaged<ReadWriteGreeter>.fromOpaque(context!).takeRetainedValue().serve()
-            return nil
-        }, box.toOpaque()) == 0 else {
+        guard
+            pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<ReadWriteGreeter>.fromOpaque(context!).takeRetainedValue().serve()
+                    return nil
+                }, box.toOpaque()) == 0
+        else {
             box.release()
             Glibc.close(listener)
             throw TestProcessError("pthread_create failed")
@@ -76,16 +80,19 @@ public final class ReadWriteGreeter: @unchecked Sendable {
     private func greet(_ client: Int32) {
         while true {
             guard let header = readExactly(client, 8) else { return }
-            let length = Int(Self.bigEndian(header, at: 0)), code = Self.bigEndian(header, at: 4)
+            let length = Int(Self.bigEndian(header, at: 0))
+            let code = Self.bigEndian(header, at: 4)
             if code == Self.gssEncryptionRequest || code == Self.tlsRequest {
                 guard writeAll(client, [UInt8(ascii: "N")]) else { return }
                 continue
             }
             guard length >= 8, length < 10_000, readExactly(client, length - 8) != nil else { return }
             var reply = Self.message("R", Self.int32(0))
-            for (name, value) in [("server_version", "15.0"), ("in_hot_standby", "off"),
-                                  ("default_transaction_read_only", "off"), ("client_encoding", "UTF8"),
-                                  ("standard_conforming_strings", "on"), ("integer_datetimes", "on")] {
+            for (name, value) in [
+                ("server_version", "15.0"), ("in_hot_standby", "off"),
+                ("default_transaction_read_only", "off"), ("client_encoding", "UTF8"),
+                ("standard_conforming_strings", "on"), ("integer_datetimes", "on"),
+            ] {
                 reply += Self.message("S", Array(name.utf8) + [0] + Array(value.utf8) + [0])
             }
             reply += Self.message("K", Self.int32(1) + Self.int32(2)) + Self.message("Z", [UInt8(ascii: "I")])
@@ -123,7 +130,9 @@ public final class ReadWriteGreeter: @unchecked Sendable {
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            let written = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if written < 0, errno == EINTR { continue }
             guard written > 0 else { return false }
             offset += written

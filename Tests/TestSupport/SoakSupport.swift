@@ -12,7 +12,8 @@ public enum SoakSupport {
         while let item = readdir(directory) {
             let name = entryName(item)
             guard Int(name) != nil, let target = readLink("/proc/\(pid)/fd/\(name)") else { continue }
-            let kind = !target.hasPrefix("/") && target.contains(":")
+            let kind =
+                !target.hasPrefix("/") && target.contains(":")
                 ? String(target.prefix { $0 != ":" }) : "file"
             kinds[kind, default: 0] += 1
         }
@@ -27,7 +28,7 @@ public enum SoakSupport {
         while let item = readdir(directory) {
             let name = entryName(item)
             guard Int(name) != nil, let target = readLink("/proc/\(pid)/fd/\(name)"),
-                  target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast())
+                target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast())
             else { continue }
             inodes.insert(inode)
         }
@@ -41,9 +42,10 @@ public enum SoakSupport {
         for line in lines {
             let fields = line.split(separator: " ")
             guard fields.count > 9, let inode = UInt64(fields[9]) else { continue }
-            let local = fields[1].split(separator: ":"), remote = fields[2].split(separator: ":")
+            let local = fields[1].split(separator: ":")
+            let remote = fields[2].split(separator: ":")
             guard local.count == 2, remote.count == 2, let localPort = Int(local[1], radix: 16),
-                  let remotePort = Int(remote[1], radix: 16), let ip = UInt32(remote[0], radix: 16)
+                let remotePort = Int(remote[1], radix: 16), let ip = UInt32(remote[0], radix: 16)
             else { continue }
             // /proc/net/tcp prints the address in host (little-endian) order.
             let host = "\(ip & 0xff).\((ip >> 8) & 0xff).\((ip >> 16) & 0xff).\(ip >> 24)"
@@ -100,7 +102,7 @@ public final class DedicatedCluster: @unchecked Sendable {
         let result = try await TestProcess.run(
             script, ["create-cluster", directory, kind, name], in: output, name: "create-cluster", timeout: 180)
         guard case .exited(0)? = result.termination,
-              let port = result.stdout.split(separator: "\n").last.flatMap({ Int($0) })
+            let port = result.stdout.split(separator: "\n").last.flatMap({ Int($0) })
         else { throw TestProcessError("create-cluster \(name) failed: \(result.stderr)") }
         let release: PowaRelease = kind.hasPrefix("powa53") ? .powa53 : kind.hasPrefix("powa5") ? .powa50 : .powa4
         cluster = TestCluster(host: TestEnvironment.host, port: port, release: release)

@@ -12,7 +12,8 @@ public final class SupervisorProcess: @unchecked Sendable {
 
     /// Writes `configuration` (JSON text) and starts the collector on it,
     /// `environment` (`NAME=value` items) added to the test's.
-    public init(configuration: String, executable: String = BuiltProducts.collector, environment: [String] = []) throws {
+    public init(configuration: String, executable: String = BuiltProducts.collector, environment: [String] = []) throws
+    {
         directory = try TemporaryDirectory(prefix: "powa-collector")
         configurationPath = try directory.write("powa-collector.conf", configuration)
         process = try TestProcess(
@@ -76,9 +77,9 @@ public final class SupervisorProcess: @unchecked Sendable {
     /// (pid N)" the supervisor logged for it, when that process is alive.
     public func workerPid(named name: String) -> pid_t? {
         guard let line = logLines(thread: name, containing: "worker started (pid ").last,
-              let start = line.firstRange(of: "(pid ")?.upperBound,
-              let end = line[start...].firstIndex(of: ")"),
-              let pid = pid_t(line[start..<end])
+            let start = line.firstRange(of: "(pid ")?.upperBound,
+            let end = line[start...].firstIndex(of: ")"),
+            let pid = pid_t(line[start..<end])
         else { return nil }
         return workerPids().contains(pid) ? pid : nil
     }

@@ -59,7 +59,9 @@ public struct TestCluster: Sendable {
     public var powaMajor: Int { release.major }
 
     /// Parameters for the superuser on `database`.
-    public func parameters(database: String = "postgres", user: String? = nil, password: String? = nil) -> ConnectionParameters {
+    public func parameters(database: String = "postgres", user: String? = nil, password: String? = nil)
+        -> ConnectionParameters
+    {
         .fields(host: host, port: port, user: user ?? TestEnvironment.superuser, password: password, dbname: database)
     }
 
@@ -108,7 +110,8 @@ public struct TestCluster: Sendable {
     /// A remote database of its own with powa and the given extensions
     /// (each created on its own, as on a real remote), then `statements`.
     public func createRemoteDatabase(
-        prefix: String, extensions: [String] = ["pg_qualstats", "pg_stat_kcache", "pg_wait_sampling", "pg_track_settings"],
+        prefix: String,
+        extensions: [String] = ["pg_qualstats", "pg_stat_kcache", "pg_wait_sampling", "pg_track_settings"],
         then statements: (String) -> [String] = { _ in [] }
     ) throws -> String {
         let name = try createDatabase(prefix: prefix)

@@ -37,7 +37,8 @@ public final class TestProcess: @unchecked Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let environment: [UnsafeMutablePointer<CChar>?] = (Self.inheritedEnvironment() + extraEnvironment).map { strdup($0) } + [nil]
+        let environment: [UnsafeMutablePointer<CChar>?] =
+            (Self.inheritedEnvironment() + extraEnvironment).map { strdup($0) } + [nil]
         defer { environment.forEach { free($0) } }
         var child: pid_t = 0
         let status = SpawnAttributes.withCleanSignals { attributes in

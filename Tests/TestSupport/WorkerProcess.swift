@@ -130,7 +130,8 @@ public final class WorkerProcess {
                         switch try JSONLines.decode(WorkerMessage.self, from: line) {
                         case .status(let status): statuses.append(status)
                         case .heartbeat: heartbeats += 1
-                        case .slotRequest, .slotRelease: slotMessages.append(try JSONLines.decode(WorkerMessage.self, from: line))
+                        case .slotRequest, .slotRelease:
+                            slotMessages.append(try JSONLines.decode(WorkerMessage.self, from: line))
                         }
                     } catch {
                         malformedLines.append(String(decoding: line, as: UTF8.self))

@@ -112,7 +112,8 @@ public struct CollectorConfiguration: Equatable, Sendable {
             coordinationLease: try positiveSeconds(document, "coordination_lease", path: path)
                 ?? defaultCoordinationLease,
             metricsListen: try listenAddress(document, "metrics_listen", path: path))
-        let unknownKeys = document.keys.filter { !knownTopLevelKeys.contains($0) }
+        let unknownKeys =
+            document.keys.filter { !knownTopLevelKeys.contains($0) }
             + repository.keys.filter { !knownRepositoryKeys.contains($0) }.map { "repository.\($0)" }
         return (configuration, unknownKeys)
     }

@@ -68,8 +68,11 @@ public enum CoordinationSQL {
     /// claimable, owner's published status. The read sees the rows as they
     /// were before this statement's own updates, which is why this instance
     /// is listed explicitly.
-    public static func round(instance: String, hostname: String, pid: Int32, leaseSeconds: Double, statusesJSON: String) -> SQLStatement {
-        SQLStatement("""
+    public static func round(instance: String, hostname: String, pid: Int32, leaseSeconds: Double, statusesJSON: String)
+        -> SQLStatement
+    {
+        SQLStatement(
+            """
             WITH me AS (
                 INSERT INTO powa_collector_coord.instances AS i
                     (id, hostname, pid, backend_pid, backend_start, lease_until, statuses)
@@ -114,12 +117,15 @@ public enum CoordinationSQL {
             case "i":
                 instances.insert(key)
             case "s":
-                guard let srvid = Int(key) else { throw .invalidValue(column: "srvid", value: key, expected: "an integer") }
+                guard let srvid = Int(key) else {
+                    throw .invalidValue(column: "srvid", value: key, expected: "an integer")
+                }
                 guard let epoch = row[3].flatMap({ Int64($0) }) else {
                     throw .invalidValue(column: "epoch", value: row[3] ?? "NULL", expected: "an integer")
                 }
-                ownership.append(OwnershipRow(
-                    srvid: srvid, owner: row[2], epoch: epoch, claimable: row[4] == "t", ownerStatus: row[5]))
+                ownership.append(
+                    OwnershipRow(
+                        srvid: srvid, owner: row[2], epoch: epoch, claimable: row[4] == "t", ownerStatus: row[5]))
             default:
                 throw .invalidValue(column: "kind", value: kind, expected: "i or s")
             }
@@ -129,7 +135,8 @@ public enum CoordinationSQL {
 
     /// Makes sure each server has a row to claim.
     public static func ensureRows(srvids: [Int]) -> SQLStatement {
-        SQLStatement("""
+        SQLStatement(
+            """
             INSERT INTO powa_collector_coord.ownership (srvid)
             SELECT pg_catalog.unnest($1::integer[]) ON CONFLICT (srvid) DO NOTHING
             """, parameters: [integerArray(srvids)])
@@ -139,7 +146,8 @@ public enum CoordinationSQL {
     /// a snapshot's fence: owner set, epoch incremented, lease started.
     /// Columns: srvid, new epoch.
     public static func claim(instance: String, leaseSeconds: Double, srvids: [Int]) -> SQLStatement {
-        SQLStatement("""
+        SQLStatement(
+            """
             WITH free AS (
                 SELECT o.srvid FROM powa_collector_coord.ownership o
                 WHERE o.srvid = ANY ($3::integer[]) AND \(rowIsClaimable)
@@ -167,7 +175,8 @@ public enum CoordinationSQL {
 
     /// Gives rows back (this instance's only): claimable by anyone at once.
     public static func release(instance: String, srvids: [Int]) -> SQLStatement {
-        SQLStatement("""
+        SQLStatement(
+            """
             UPDATE powa_collector_coord.ownership SET owner = NULL, lease_until = '-infinity'
             WHERE owner = $1 AND srvid = ANY ($2::integer[])
             """, parameters: [instance, integerArray(srvids)])
@@ -177,7 +186,8 @@ public enum CoordinationSQL {
     /// this worker's instance still owns the server at its epoch with a
     /// live lease, none otherwise (roll back). The lock holds until commit.
     public static func fence(srvid: Int, _ fence: OwnershipFence) -> SQLStatement {
-        SQLStatement("""
+        SQLStatement(
+            """
             SELECT 1 FROM powa_collector_coord.ownership
             WHERE srvid = $1::integer AND owner = $2 AND epoch = $3::bigint
               AND lease_until > pg_catalog.clock_timestamp()

@@ -12,7 +12,8 @@ public enum RendezvousHash {
         var best: (instance: String, weight: UInt64)?
         for instance in instances {
             let weight = self.weight(srvid: srvid, instance: instance)
-            if let current = best, current.weight > weight || (current.weight == weight && current.instance < instance) {
+            if let current = best, current.weight > weight || (current.weight == weight && current.instance < instance)
+            {
                 continue
             }
             best = (instance, weight)

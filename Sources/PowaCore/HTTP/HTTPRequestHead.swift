@@ -31,18 +31,21 @@ public struct HTTPRequestHead: Equatable, Sendable {
         if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
         let words = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard words.count == 3, let version = String(validating: words[2], as: UTF8.self),
-              version.hasPrefix("HTTP/1."),
-              let method = String(validating: words[0], as: UTF8.self), !method.isEmpty,
-              let target = String(validating: words[1], as: UTF8.self), target.hasPrefix("/")
+            version.hasPrefix("HTTP/1."),
+            let method = String(validating: words[0], as: UTF8.self), !method.isEmpty,
+            let target = String(validating: words[1], as: UTF8.self), target.hasPrefix("/")
         else { return .invalid(status: 400, reason: "malformed request line") }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        let path =
+            target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+            ?? target
         return .complete(HTTPRequestHead(method: method, path: path))
     }
 
     /// Index just past the blank line (CRLF CRLF, or LF LF from sloppy
     /// clients), nil when not there yet.
     static func headEnd(_ bytes: [UInt8]) -> Int? {
-        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
         var index = 0
         while index < bytes.count {
             if bytes[index] == lf {

@@ -11,7 +11,9 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
             isIPv6 = true
@@ -23,7 +25,7 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
             guard !host.contains(":") else { return nil }
         }
         guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port),
-              portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber)
+            portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber)
         else { return nil }
         self.host = host == "localhost" ? "127.0.0.1" : String(host)
         self.port = port

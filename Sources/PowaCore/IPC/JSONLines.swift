@@ -25,7 +25,8 @@ public enum JSONLines {
         return Array(data)
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from line: some Collection<UInt8>) throws(DecodeError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from line: some Collection<UInt8>) throws(DecodeError) -> T
+    {
         do {
             return try JSONDecoder().decode(type, from: Data(line))
         } catch let error as DecodingError {
@@ -33,7 +34,7 @@ public enum JSONLines {
             case .dataCorrupted(let context) where context.codingPath.isEmpty:
                 throw .notJSON(context.debugDescription)
             case .dataCorrupted(let context), .keyNotFound(_, let context),
-                 .typeMismatch(_, let context), .valueNotFound(_, let context):
+                .typeMismatch(_, let context), .valueNotFound(_, let context):
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")
                 throw .invalidMessage(path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)")
             @unknown default:

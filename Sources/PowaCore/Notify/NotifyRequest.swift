@@ -52,14 +52,16 @@ public struct NotifyRequest: Equatable, Sendable {
             return .success(.workersStatus(workersStatusScope))
         case "FORCE_SNAPSHOT":
             guard arguments.count == 1 else {
-                return .failure(NotifyRequestError(
-                    "FORCE_SNAPSHOT takes one argument, a server id, but got \(arguments.count)"))
+                return .failure(
+                    NotifyRequestError(
+                        "FORCE_SNAPSHOT takes one argument, a server id, but got \(arguments.count)"))
             }
             return Self.serverID(arguments[0]).map(NotifyCommand.forceSnapshot(srvid:))
         case "REFRESH_DB_CAT":
             guard arguments.count >= 2 else {
-                return .failure(NotifyRequestError(
-                    "REFRESH_DB_CAT takes a server id, a number of databases and that many database names"))
+                return .failure(
+                    NotifyRequestError(
+                        "REFRESH_DB_CAT takes a server id, a number of databases and that many database names"))
             }
             let srvid: Int
             switch Self.serverID(arguments[0]) {
@@ -71,8 +73,9 @@ public struct NotifyRequest: Equatable, Sendable {
             }
             let dbnames = Array(arguments.dropFirst(2))
             guard count == dbnames.count else {
-                return .failure(NotifyRequestError(
-                    "REFRESH_DB_CAT announced \(count) databases but named \(dbnames.count)"))
+                return .failure(
+                    NotifyRequestError(
+                        "REFRESH_DB_CAT announced \(count) databases but named \(dbnames.count)"))
             }
             return .success(.refreshCatalogs(srvid: srvid, dbnames: dbnames))
         default:
@@ -84,7 +87,7 @@ public struct NotifyRequest: Equatable, Sendable {
     /// is all digits; anything else asks for every worker.
     private var workersStatusScope: NotifyCommand.WorkersStatusScope {
         guard let first = arguments.first, !first.isEmpty,
-              first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
         else { return .allServers }
         // Digits too many for an Int cannot be the id of any server.
         return Int(first).map(NotifyCommand.WorkersStatusScope.server) ?? .noServer

@@ -37,12 +37,14 @@ public struct CheckReport: Equatable, Sendable {
     }
 
     public var json: String {
-        let repository = "{\"ok\": \(repositoryProblem == nil), \"powa_version\": "
+        let repository =
+            "{\"ok\": \(repositoryProblem == nil), \"powa_version\": "
             + (repositoryVersion.map(OperatorText.json) ?? "null") + ", \"problem\": "
             + (repositoryProblem.map { OperatorText.json(OperatorText.oneLine($0)) } ?? "null") + "}"
         let servers = self.servers.map { server in
             "{\"srvid\": \(server.srvid), \"server\": \(OperatorText.json(server.name)), \"ok\": \(server.passed), "
-                + "\"problems\": [" + server.problems.map { OperatorText.json(OperatorText.oneLine($0)) }
+                + "\"problems\": ["
+                + server.problems.map { OperatorText.json(OperatorText.oneLine($0)) }
                 .joined(separator: ", ") + "]}"
         }
         return "{\"repository\": \(repository), \"servers\": [" + servers.joined(separator: ", ")

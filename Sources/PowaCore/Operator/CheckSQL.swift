@@ -7,12 +7,13 @@ public enum CheckSQL {
     /// extension of each datasource in `powa_functions`; PoWA 4.0 lists
     /// them in `powa_extensions`.
     public static func configuredExtensions(powaSchema: String, version: PowaVersion, srvid: Int) -> SQLStatement {
-        let text = version.major >= 5
+        let text =
+            version.major >= 5
             ? "SELECT extname::text FROM \(powaSchema).powa_extension_config WHERE srvid = $1 AND enabled"
             : version.minor >= 1
-            ? "SELECT DISTINCT extname::text FROM \(powaSchema).powa_functions"
-                + " WHERE srvid = $1 AND operation = 'snapshot' AND enabled AND extname IS NOT NULL"
-            : "SELECT extname::text FROM \(powaSchema).powa_extensions WHERE srvid = $1"
+                ? "SELECT DISTINCT extname::text FROM \(powaSchema).powa_functions"
+                    + " WHERE srvid = $1 AND operation = 'snapshot' AND enabled AND extname IS NOT NULL"
+                : "SELECT extname::text FROM \(powaSchema).powa_extensions WHERE srvid = $1"
         return SQLStatement(text + " ORDER BY 1", parameters: [String(srvid)])
     }
 

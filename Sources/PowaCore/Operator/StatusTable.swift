@@ -12,7 +12,9 @@ public struct StatusRow: Equatable, Sendable {
     /// may share the repository (`host pid N`); nil when none does.
     public var owner: String?
 
-    public init(srvid: Int, name: String, status: String?, lastSnapshot: Double?, lastError: String?, owner: String? = nil) {
+    public init(
+        srvid: Int, name: String, status: String?, lastSnapshot: Double?, lastError: String?, owner: String? = nil
+    ) {
         self.srvid = srvid
         self.name = name
         self.status = status
@@ -34,11 +36,13 @@ public enum StatusTable {
     /// share the repository; alone, the table is as it always was.
     public static func text(_ rows: [StatusRow], showingOwners: Bool = false) -> String {
         let head = showingOwners ? header.dropLast() + ["INSTANCE", header.last!] : header
-        let cells = [head] + rows.map { row in
-            [String(row.srvid), row.name, row.status ?? "-", row.lastSnapshot.map(utcTimestamp) ?? "never"]
-                + (showingOwners ? [row.owner ?? "-"] : [])
-                + [row.lastError.map { String(OperatorText.oneLine($0).prefix(errorWidth)) } ?? "-"]
-        }
+        let cells =
+            [head]
+            + rows.map { row in
+                [String(row.srvid), row.name, row.status ?? "-", row.lastSnapshot.map(utcTimestamp) ?? "never"]
+                    + (showingOwners ? [row.owner ?? "-"] : [])
+                    + [row.lastError.map { String(OperatorText.oneLine($0).prefix(errorWidth)) } ?? "-"]
+            }
         var widths = [Int](repeating: 0, count: head.count)
         for line in cells { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
         return cells.map { line in
@@ -49,13 +53,14 @@ public enum StatusTable {
     }
 
     public static func json(_ rows: [StatusRow]) -> String {
-        "[" + rows.map { row in
-            "{\"srvid\": \(row.srvid), \"name\": \(OperatorText.json(row.name)), \"status\": "
-                + (row.status.map(OperatorText.json) ?? "null") + ", \"last_snapshot\": "
-                + (row.lastSnapshot.map { OperatorText.json(utcTimestamp($0)) } ?? "null") + ", \"last_error\": "
-                + (row.lastError.map(OperatorText.json) ?? "null") + ", \"instance\": "
-                + (row.owner.map(OperatorText.json) ?? "null") + "}"
-        }.joined(separator: ", ") + "]\n"
+        "["
+            + rows.map { row in
+                "{\"srvid\": \(row.srvid), \"name\": \(OperatorText.json(row.name)), \"status\": "
+                    + (row.status.map(OperatorText.json) ?? "null") + ", \"last_snapshot\": "
+                    + (row.lastSnapshot.map { OperatorText.json(utcTimestamp($0)) } ?? "null") + ", \"last_error\": "
+                    + (row.lastError.map(OperatorText.json) ?? "null") + ", \"instance\": "
+                    + (row.owner.map(OperatorText.json) ?? "null") + "}"
+            }.joined(separator: ", ") + "]\n"
     }
 
     /// `2026-12-01 21:40:05Z`, computed without the C library's time zone.
@@ -74,6 +79,7 @@ public enum StatusTable {
         let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        return
+            "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
     }
 }

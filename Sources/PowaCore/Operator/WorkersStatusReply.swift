@@ -6,7 +6,7 @@ public enum WorkersStatusReply {
     public static func statuses(payload: String) -> [Int: String]? {
         let prefix = "WORKERS_STATUS OK "
         guard payload.hasPrefix(prefix),
-              case .object(let members)? = try? StrictJSONParser.parse(Array(payload.dropFirst(prefix.count).utf8))
+            case .object(let members)? = try? StrictJSONParser.parse(Array(payload.dropFirst(prefix.count).utf8))
         else { return nil }
         var statuses: [Int: String] = [:]
         for member in members {

@@ -60,21 +60,24 @@ public enum SenderPermissionQuery {
                     + " SELECT rolname::text FROM \(powaSchema).powa_roles WHERE powa_role = ANY (\(p[1])::text[])"
                     + ") SELECT pg_catalog.bool_or(pg_catalog.pg_has_role(a.usesysid, s.v, 'USAGE'))"
                     + " FROM pg_catalog.pg_stat_get_activity(\(p[2])) a CROSS JOIN s",
-                [TextArrayLiteral.encode(predefinedRoles), TextArrayLiteral.encode(powaRoles), pid])
+                [TextArrayLiteral.encode(predefinedRoles), TextArrayLiteral.encode(powaRoles), pid]
+            )
         }
         if !predefinedRoles.isEmpty {
             return (
                 "SELECT pg_catalog.bool_or(pg_catalog.pg_has_role(a.usesysid, s.v, 'USAGE'))"
                     + " FROM pg_catalog.pg_stat_get_activity(\(p[1])) a"
                     + " CROSS JOIN pg_catalog.unnest(\(p[0])::text[]) AS s(v)",
-                [TextArrayLiteral.encode(predefinedRoles), pid])
+                [TextArrayLiteral.encode(predefinedRoles), pid]
+            )
         }
         // Neither predefined roles nor PoWA 5 roles: whoever may write
         // PoWA's data may ask the collector.
         return (
             "SELECT pg_catalog.has_table_privilege(a.usesysid, \(p[0]), 'INSERT')"
                 + " FROM pg_catalog.pg_stat_get_activity(\(p[1])) a",
-            ["\(powaSchema).powa_statements", pid])
+            ["\(powaSchema).powa_statements", pid]
+        )
     }
 
     /// Reads the query's result: permitted only on a single `true`.

@@ -28,10 +28,11 @@ public enum ServerListQuery {
         servers.reserveCapacity(rows.count)
         for values in rows {
             let row = try TextRow(values, columns: columns)
-            servers.append(ServerRow(
-                id: try row.int(0), hostname: try row.string(1), port: try row.int(2),
-                username: try row.string(3), password: row.optionalString(4), dbname: try row.string(5),
-                frequency: try row.int(6), alias: row.optionalString(7)))
+            servers.append(
+                ServerRow(
+                    id: try row.int(0), hostname: try row.string(1), port: try row.int(2),
+                    username: try row.string(3), password: row.optionalString(4), dbname: try row.string(5),
+                    frequency: try row.int(6), alias: row.optionalString(7)))
         }
         return servers
     }

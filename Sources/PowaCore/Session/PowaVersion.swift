@@ -19,8 +19,8 @@ public struct PowaVersion: Hashable, Sendable, CustomStringConvertible {
     public init?(extversion: String) {
         let parts = extversion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 2,
-              let major = Self.leadingNumber(parts[0]),
-              let minor = Self.leadingNumber(parts[1])
+            let major = Self.leadingNumber(parts[0]),
+            let minor = Self.leadingNumber(parts[1])
         else { return nil }
         self.text = extversion
         self.major = major

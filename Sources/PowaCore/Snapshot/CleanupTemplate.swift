@@ -35,7 +35,7 @@ public enum CleanupTemplate {
                     continue
                 }
                 guard let close = sql[next...].firstIndex(where: { $0 == "}" || $0 == "{" }),
-                      sql[close] == "}", close > next
+                    sql[close] == "}", close > next
                 else { throw .malformed }
                 let name = String(sql[next..<close])
                 guard let schema = schemas[name] else { throw .unknownExtension(name) }

@@ -28,13 +28,14 @@ public struct RepositorySQL: Sendable {
     public func globalDatasources(srvid: Int) -> SQLStatement {
         // PoWA 4.1 names the extension each module reads from; 4.0 does not,
         // and PoWA 5 marks it through `external` instead.
-        let select = version.major >= 5
+        let select =
+            version.major >= 5
             ? "SELECT name, external, query_source, query_cleanup, function_name, NULL::text AS required_extension"
             : version.minor >= 1
-            ? "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
-                + " extname::text AS required_extension"
-            : "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
-                + " NULL::text AS required_extension"
+                ? "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
+                    + " extname::text AS required_extension"
+                : "SELECT module AS name, false AS external, query_source, query_cleanup, function_name,"
+                    + " NULL::text AS required_extension"
         return SQLStatement(
             select + " FROM \(nsp).powa_functions"
                 + " WHERE operation = 'snapshot' AND enabled AND srvid = $1"
@@ -112,7 +113,8 @@ public struct RepositorySQL: Sendable {
     /// Clears the previous snapshot's errors when `powa_take_snapshot`
     /// failed before doing it itself.
     public func clearErrors(srvid: Int) -> SQLStatement {
-        SQLStatement("UPDATE \(nsp).powa_snapshot_metas SET errors = NULL WHERE srvid = $1", parameters: [String(srvid)])
+        SQLStatement(
+            "UPDATE \(nsp).powa_snapshot_metas SET errors = NULL WHERE srvid = $1", parameters: [String(srvid)])
     }
 
     // MARK: Versions (not on PoWA 4.0, see `PowaVersion.recordsComponentVersions`)

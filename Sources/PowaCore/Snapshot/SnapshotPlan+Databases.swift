@@ -54,17 +54,19 @@ extension SnapshotPlan {
         for dbname in remoteDatabases {
             var copies: [CopyStep] = []
             for (row, querySource) in modules where row.applies(to: dbname) {
-                copies.append(CopyStep(
-                    name: row.dbModule,
-                    source: copySource(select: "SELECT \(srvid) AS srvid, \(ts) AS ts, d.dbid, src.*", querySource),
-                    target: "COPY \(row.tmpTable) FROM STDIN"))
+                copies.append(
+                    CopyStep(
+                        name: row.dbModule,
+                        source: copySource(select: "SELECT \(srvid) AS srvid, \(ts) AS ts, d.dbid, src.*", querySource),
+                        target: "COPY \(row.tmpTable) FROM STDIN"))
             }
             for (row, querySource) in catalogSources
             where importsCatalog(row, of: dbname, refresh: catalogRefresh) {
-                copies.append(CopyStep(
-                    name: row.catname,
-                    source: copySource(select: "SELECT \(srvid) AS srvid, d.dbid, src.*", querySource),
-                    target: "COPY \(row.tmpTable) FROM STDIN"))
+                copies.append(
+                    CopyStep(
+                        name: row.catname,
+                        source: copySource(select: "SELECT \(srvid) AS srvid, d.dbid, src.*", querySource),
+                        target: "COPY \(row.tmpTable) FROM STDIN"))
             }
             if !copies.isEmpty {
                 databases.append(DatabaseWork(dbname: dbname, copies: copies))

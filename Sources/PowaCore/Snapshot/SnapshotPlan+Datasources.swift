@@ -43,7 +43,8 @@ extension SnapshotPlan {
             let target = "COPY \(quoteIdentifier(repositorySchema)).\(querySource)_tmp FROM STDIN"
             let cleanup = row.queryCleanup.map { sql -> CleanupStep in
                 do throws(CleanupTemplate.ResolveError) {
-                    return .run(try CleanupTemplate.resolve(sql, schemas: remoteSchemas, quoteIdentifier: quoteIdentifier))
+                    return .run(
+                        try CleanupTemplate.resolve(sql, schemas: remoteSchemas, quoteIdentifier: quoteIdentifier))
                 } catch {
                     switch error {
                     case .unknownExtension(let missing):

@@ -26,19 +26,22 @@ public enum VersionSavePlan {
         // have keeps its last recorded version.
         for row in recorded where row.extname != hypopg {
             guard let remote = remoteVersions[row.extname], remote != row.version,
-                  let statement = sql.updateExtensionVersion(srvid: srvid, extname: row.extname, version: remote)
+                let statement = sql.updateExtensionVersion(srvid: srvid, extname: row.extname, version: remote)
             else { continue }
             steps.append(VersionSaveStep(subject: "extension \(row.extname)", statement: statement))
         }
         // hypopg: recorded when available at all, removed when not.
         let recordedHypopg = recorded.first { $0.extname == hypopg }
-        let statement: SQLStatement? = switch (recordedHypopg, hypopgAvailableVersion) {
-        case (nil, nil): nil
-        case (.some, nil): sql.deleteExtensionVersion(srvid: srvid, extname: hypopg)
-        case (nil, .some(let available)): sql.insertExtensionVersion(srvid: srvid, extname: hypopg, version: available)
-        case (.some(let row), .some(let available)):
-            row.version == available ? nil : sql.updateExtensionVersion(srvid: srvid, extname: hypopg, version: available)
-        }
+        let statement: SQLStatement? =
+            switch (recordedHypopg, hypopgAvailableVersion) {
+            case (nil, nil): nil
+            case (.some, nil): sql.deleteExtensionVersion(srvid: srvid, extname: hypopg)
+            case (nil, .some(let available)):
+                sql.insertExtensionVersion(srvid: srvid, extname: hypopg, version: available)
+            case (.some(let row), .some(let available)):
+                row.version == available
+                    ? nil : sql.updateExtensionVersion(srvid: srvid, extname: hypopg, version: available)
+            }
         if let statement {
             steps.append(VersionSaveStep(subject: "extension \(hypopg)", statement: statement))
         }

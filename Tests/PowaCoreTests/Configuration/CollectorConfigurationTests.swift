@@ -1,10 +1,13 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct CollectorConfigurationTests {
     static let path = "/etc/powa-collector.conf"
 
-    static func parse(_ text: String) throws(ConfigurationError) -> (configuration: CollectorConfiguration, unknownKeys: [String]) {
+    static func parse(_ text: String) throws(ConfigurationError) -> (
+        configuration: CollectorConfiguration, unknownKeys: [String]
+    ) {
         try CollectorConfiguration.parse(Array(text.utf8), path: path)
     }
 
@@ -18,7 +21,8 @@ import Testing
     }
 
     @Test func readsTheReferenceFormat() throws {
-        let parsed = try Self.parse("""
+        let parsed = try Self.parse(
+            """
             {
                 "repository": {
                     "dsn": "postgresql://powa_user@localhost:5432/powa"
@@ -27,8 +31,10 @@ import Testing
                 "debug": true
             }
             """)
-        #expect(parsed.configuration == CollectorConfiguration(
-            repositoryDSN: "postgresql://powa_user@localhost:5432/powa", debug: true, useServerAlias: true))
+        #expect(
+            parsed.configuration
+                == CollectorConfiguration(
+                    repositoryDSN: "postgresql://powa_user@localhost:5432/powa", debug: true, useServerAlias: true))
         #expect(parsed.unknownKeys.isEmpty)
     }
 
@@ -38,7 +44,8 @@ import Testing
     }
 
     @Test func unknownKeysAreListedWithTheirPath() throws {
-        let parsed = try Self.parse(#"{"repository": {"dsn": "x", "password": "p"}, "use_server_alais": true, "servers": {}}"#)
+        let parsed = try Self.parse(
+            #"{"repository": {"dsn": "x", "password": "p"}, "use_server_alais": true, "servers": {}}"#)
         #expect(parsed.unknownKeys == ["use_server_alais", "servers", "repository.password"])
         #expect(parsed.configuration.useServerAlias == false)
     }
@@ -50,16 +57,21 @@ import Testing
     }
 
     @Test func wrongTypesNameTheKey() {
-        #expect(Self.error(#"{"repository": "postgresql://x"}"#)
-            == .wrongType(path: Self.path, key: "repository", expected: "an object", found: "a string"))
-        #expect(Self.error(#"{"repository": {"dsn": 5432}}"#)
-            == .wrongType(path: Self.path, key: "repository.dsn", expected: "a string", found: "a number"))
-        #expect(Self.error(#"{"repository": {"dsn": "x"}, "debug": "false"}"#)
-            == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "a string"))
-        #expect(Self.error(#"{"repository": {"dsn": "x"}, "use_server_alias": 1}"#)
-            == .wrongType(path: Self.path, key: "use_server_alias", expected: "true or false", found: "a number"))
-        #expect(Self.error(#"{"repository": {"dsn": "x"}, "debug": null}"#)
-            == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "null"))
+        #expect(
+            Self.error(#"{"repository": "postgresql://x"}"#)
+                == .wrongType(path: Self.path, key: "repository", expected: "an object", found: "a string"))
+        #expect(
+            Self.error(#"{"repository": {"dsn": 5432}}"#)
+                == .wrongType(path: Self.path, key: "repository.dsn", expected: "a string", found: "a number"))
+        #expect(
+            Self.error(#"{"repository": {"dsn": "x"}, "debug": "false"}"#)
+                == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "a string"))
+        #expect(
+            Self.error(#"{"repository": {"dsn": "x"}, "use_server_alias": 1}"#)
+                == .wrongType(path: Self.path, key: "use_server_alias", expected: "true or false", found: "a number"))
+        #expect(
+            Self.error(#"{"repository": {"dsn": "x"}, "debug": null}"#)
+                == .wrongType(path: Self.path, key: "debug", expected: "true or false", found: "null"))
     }
 
     @Test func topLevelMustBeAnObject() {
@@ -69,7 +81,8 @@ import Testing
 
     @Test func syntaxErrorsSayWhere() {
         // The reference's own sample has a trailing comma.
-        let error = Self.error("""
+        let error = Self.error(
+            """
             {
                 "repository": {
                     "dsn": "postgresql://powa_user@localhost:5432/powa",
@@ -83,18 +96,24 @@ import Testing
         }
         #expect(path == Self.path)
         #expect((syntax.line, syntax.column) == (4, 5))
-        #expect(error!.description.hasPrefix("invalid JSON in configuration file /etc/powa-collector.conf at line 4, column 5: "))
+        #expect(
+            error!.description.hasPrefix(
+                "invalid JSON in configuration file /etc/powa-collector.conf at line 4, column 5: "))
     }
 
     @Test func descriptionsNameTheFileAndTheProblem() {
         let cases: [(ConfigurationError, [String])] = [
-            (.noConfigurationFile(searched: ["/etc/powa-collector.conf", "./powa-collector.conf"]),
-             ["/etc/powa-collector.conf, ./powa-collector.conf"]),
+            (
+                .noConfigurationFile(searched: ["/etc/powa-collector.conf", "./powa-collector.conf"]),
+                ["/etc/powa-collector.conf, ./powa-collector.conf"]
+            ),
             (.unreadable(path: "/x.conf", reason: "Permission denied"), ["/x.conf", "Permission denied"]),
             (.notAnObject(path: "/x.conf", found: "an array"), ["/x.conf", "an array"]),
             (.missingKey(path: "/x.conf", key: "repository.dsn"), ["/x.conf", "repository.dsn"]),
-            (.wrongType(path: "/x.conf", key: "debug", expected: "true or false", found: "a string"),
-             ["/x.conf", "debug must be true or false, found a string"]),
+            (
+                .wrongType(path: "/x.conf", key: "debug", expected: "true or false", found: "a string"),
+                ["/x.conf", "debug must be true or false, found a string"]
+            ),
         ]
         for (error, fragments) in cases {
             for fragment in fragments { #expect(error.description.contains(fragment), "\(error.description)") }
@@ -120,9 +139,11 @@ import Testing
         ("0", "0"), ("-5", "-5"), ("0.0", "0.0"), ("1e400", "1e400"),
     ])
     func snapshotTimeoutMustBeAPositiveNumber(value: String, found: String) {
-        #expect(Self.error(#"{"repository": {"dsn": "x"}, "snapshot_timeout": "# + value + "}")
-            == .wrongType(path: Self.path, key: "snapshot_timeout",
-                          expected: "a number of seconds greater than 0", found: found))
+        #expect(
+            Self.error(#"{"repository": {"dsn": "x"}, "snapshot_timeout": "# + value + "}")
+                == .wrongType(
+                    path: Self.path, key: "snapshot_timeout",
+                    expected: "a number of seconds greater than 0", found: found))
     }
 
     // MARK: max_concurrent_snapshots
@@ -137,8 +158,10 @@ import Testing
 
     @Test(arguments: [(#""3""#, "a string"), ("0", "0"), ("-1", "-1"), ("2.5", "2.5"), ("null", "null")])
     func maxConcurrentSnapshotsMustBeAPositiveWholeNumber(value: String, found: String) {
-        #expect(Self.error(#"{"repository": {"dsn": "x"}, "max_concurrent_snapshots": "# + value + "}")
-            == .wrongType(path: Self.path, key: "max_concurrent_snapshots",
-                          expected: "a whole number greater than 0", found: found))
+        #expect(
+            Self.error(#"{"repository": {"dsn": "x"}, "max_concurrent_snapshots": "# + value + "}")
+                == .wrongType(
+                    path: Self.path, key: "max_concurrent_snapshots",
+                    expected: "a whole number greater than 0", found: found))
     }
 }

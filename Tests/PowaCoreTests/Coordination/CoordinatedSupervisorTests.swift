@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The supervisor machine with coordination: workers run only for servers
@@ -24,7 +25,8 @@ import Testing
         #expect(rounds(started).count == 1)
         let read = harness.send(.coordinationRead(CoordinationView(liveInstances: [Self.me.id], rows: [])))
         #expect(claims(read) == [servers])
-        let claimed = harness.performSpawns(harness.send(.serversClaimed(Dictionary(uniqueKeysWithValues: servers.map { ($0, 1) }))))
+        let claimed = harness.performSpawns(
+            harness.send(.serversClaimed(Dictionary(uniqueKeysWithValues: servers.map { ($0, 1) }))))
         #expect(claimed.spawned.map(\.srvid).sorted() == servers)
         return harness
     }
@@ -56,10 +58,12 @@ import Testing
     @Test func aServerTakenByAnotherInstanceIsStoppedAndItsStatusComesFromTheOwner() {
         var harness = runningAlone([1, 2])
         harness.advance(by: 10)
-        let view = CoordinationView(liveInstances: [Self.me.id, Self.other], rows: [
-            OwnershipRow(srvid: 1, owner: Self.other, epoch: 2, claimable: false, ownerStatus: "running"),
-            OwnershipRow(srvid: 2, owner: Self.me.id, epoch: 1, claimable: false),
-        ])
+        let view = CoordinationView(
+            liveInstances: [Self.me.id, Self.other],
+            rows: [
+                OwnershipRow(srvid: 1, owner: Self.other, epoch: 2, claimable: false, ownerStatus: "running"),
+                OwnershipRow(srvid: 2, owner: Self.me.id, epoch: 1, claimable: false),
+            ])
         let pid1 = harness.pid(1)
         let actions = harness.send(.coordinationRead(view))
         #expect(actions.messages(to: pid1) == [.stop])
@@ -73,9 +77,11 @@ import Testing
     @Test func forceSnapshotOfAnotherInstancesServerIsLeftToIt() {
         var harness = SupervisorHarness(instance: Self.me)
         _ = harness.startRunning([.sample(1), .sample(2)])
-        let view = CoordinationView(liveInstances: [Self.me.id, Self.other], rows: [
-            OwnershipRow(srvid: 1, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
-        ])
+        let view = CoordinationView(
+            liveInstances: [Self.me.id, Self.other],
+            rows: [
+                OwnershipRow(srvid: 1, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running")
+            ])
         _ = harness.send(.coordinationRead(view))
         #expect(harness.notify("FORCE_SNAPSHOT chan 1").answers(on: "chan").isEmpty)
         #expect(harness.notify("REFRESH_DB_CAT chan 1 1 powa").answers(on: "chan").isEmpty)
@@ -113,10 +119,12 @@ import Testing
         var harness = SupervisorHarness(instance: Self.me)
         _ = harness.startRunning([.sample(1), .sample(2), .sample(3)])
         #expect(harness.machine.coordinationSummary == CoordinationSummary(listed: 3, owned: 0, roundFailing: true))
-        let view = CoordinationView(liveInstances: [Self.me.id, Self.other], rows: [
-            OwnershipRow(srvid: 1, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
-            OwnershipRow(srvid: 2, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
-        ])
+        let view = CoordinationView(
+            liveInstances: [Self.me.id, Self.other],
+            rows: [
+                OwnershipRow(srvid: 1, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
+                OwnershipRow(srvid: 2, owner: Self.other, epoch: 1, claimable: false, ownerStatus: "running"),
+            ])
         _ = harness.send(.coordinationRead(view))
         _ = harness.performSpawns(harness.send(.serversClaimed([3: 1])))
         harness.report(3, WorkerStatus(status: "running"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct CoordinationSQLTests {
@@ -10,7 +11,8 @@ import Testing
             ["s", "5", nil, "3", "t", nil],
         ])
         #expect(view.liveInstances == ["me", "other"])
-        #expect(view.rows[4] == OwnershipRow(srvid: 4, owner: "other", epoch: 12, claimable: false, ownerStatus: "running"))
+        #expect(
+            view.rows[4] == OwnershipRow(srvid: 4, owner: "other", epoch: 12, claimable: false, ownerStatus: "running"))
         #expect(view.rows[5] == OwnershipRow(srvid: 5, owner: nil, epoch: 3, claimable: true))
         #expect(view.otherOwner(of: 4, me: "me") == "other")
         #expect(view.otherOwner(of: 5, me: "me") == nil)
@@ -29,7 +31,8 @@ import Testing
         let statement = CoordinationSQL.fence(srvid: 3, fence)
         #expect(!statement.text.contains("DROP"))
         #expect(statement.parameters == ["3", "x'; DROP TABLE y; --", "5"])
-        #expect(CoordinationSQL.claim(instance: "i", leaseSeconds: 30, srvids: [1, 2]).parameters == ["i", "30.0", "{1,2}"])
+        #expect(
+            CoordinationSQL.claim(instance: "i", leaseSeconds: 30, srvids: [1, 2]).parameters == ["i", "30.0", "{1,2}"])
         #expect(CoordinationSQL.idleInTransactionTimeout(fence).parameters == ["30000"])
     }
 }

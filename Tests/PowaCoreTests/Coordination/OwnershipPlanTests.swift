@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct OwnershipPlanTests {
@@ -11,10 +12,12 @@ import Testing
     }
 
     @Test func aloneItClaimsEveryFreeOrMissingRow() {
-        let view = CoordinationView(liveInstances: [Self.a], rows: [
-            OwnershipRow(srvid: 1, owner: nil, epoch: 3, claimable: true),
-            OwnershipRow(srvid: 2, owner: "dead", epoch: 7, claimable: true),
-        ])
+        let view = CoordinationView(
+            liveInstances: [Self.a],
+            rows: [
+                OwnershipRow(srvid: 1, owner: nil, epoch: 3, claimable: true),
+                OwnershipRow(srvid: 2, owner: "dead", epoch: 7, claimable: true),
+            ])
         let plan = OwnershipPlan.decide(
             me: Self.a, view: view, listed: [1, 2, 3], running: [], exiting: [], handoverLimit: 1)
         #expect(plan == OwnershipPlan(claim: [1, 2, 3]))
@@ -33,9 +36,12 @@ import Testing
 
     @Test func itKeepsWhatItOwnsAndWinsWithTheRowsEpoch() {
         let plan = OwnershipPlan.decide(
-            me: Self.a, view: CoordinationView(liveInstances: [Self.a], rows: [
-                OwnershipRow(srvid: 1, owner: Self.a, epoch: 9, claimable: false),
-            ]),
+            me: Self.a,
+            view: CoordinationView(
+                liveInstances: [Self.a],
+                rows: [
+                    OwnershipRow(srvid: 1, owner: Self.a, epoch: 9, claimable: false)
+                ]),
             listed: [1], running: [1], exiting: [], handoverLimit: 1)
         #expect(plan == OwnershipPlan(keep: [1: 9]))
     }
@@ -68,9 +74,12 @@ import Testing
 
     @Test func aRowTakenByAnotherInstanceIsNeitherKeptNorReleased() {
         let plan = OwnershipPlan.decide(
-            me: Self.a, view: CoordinationView(liveInstances: [Self.a, Self.b], rows: [
-                OwnershipRow(srvid: 1, owner: Self.b, epoch: 2, claimable: false),
-            ]),
+            me: Self.a,
+            view: CoordinationView(
+                liveInstances: [Self.a, Self.b],
+                rows: [
+                    OwnershipRow(srvid: 1, owner: Self.b, epoch: 2, claimable: false)
+                ]),
             listed: [1], running: [1], exiting: [], handoverLimit: 1)
         #expect(plan.keep[1] == nil, "the machine stops a worker that is not kept")
         #expect(plan.release.isEmpty, "never release another instance's row")
@@ -79,7 +88,8 @@ import Testing
     @Test func aRemovedServerIsStoppedWithoutLimitThenReleased() {
         let rows = (1...3).map { OwnershipRow(srvid: $0, owner: Self.a, epoch: 1, claimable: false) }
         let view = CoordinationView(liveInstances: [Self.a], rows: rows)
-        let plan = OwnershipPlan.decide(me: Self.a, view: view, listed: [], running: [1, 2, 3], exiting: [], handoverLimit: 1)
+        let plan = OwnershipPlan.decide(
+            me: Self.a, view: view, listed: [], running: [1, 2, 3], exiting: [], handoverLimit: 1)
         #expect(plan.stop == [1, 2, 3])
         let later = OwnershipPlan.decide(me: Self.a, view: view, listed: [], running: [], exiting: [], handoverLimit: 1)
         #expect(later.release == [1, 2, 3])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct RendezvousHashTests {
@@ -6,7 +7,9 @@ import Testing
 
     func shares(_ instances: [String], servers: Range<Int>) -> [String: [Int]] {
         var share: [String: [Int]] = [:]
-        for srvid in servers { share[RendezvousHash.winner(srvid: srvid, among: instances)!, default: []].append(srvid) }
+        for srvid in servers {
+            share[RendezvousHash.winner(srvid: srvid, among: instances)!, default: []].append(srvid)
+        }
         return share
     }
 

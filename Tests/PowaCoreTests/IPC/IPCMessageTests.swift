@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct IPCMessageTests {
@@ -59,8 +60,9 @@ import Testing
         withSlots.usesSnapshotSlots = true
         let line = JSONLines.encode(SupervisorMessage.start(withSlots))
         #expect(try JSONLines.decode(SupervisorMessage.self, from: line) == .start(withSlots))
-        let legacy = Array(String(decoding: JSONLines.encode(SupervisorMessage.start(config)), as: UTF8.self)
-            .replacing(#","snapshot_slots":false"#, with: "").utf8)
+        let legacy = Array(
+            String(decoding: JSONLines.encode(SupervisorMessage.start(config)), as: UTF8.self)
+                .replacing(#","snapshot_slots":false"#, with: "").utf8)
         #expect(!String(decoding: legacy, as: UTF8.self).contains("snapshot_slots"))
         #expect(try JSONLines.decode(SupervisorMessage.self, from: legacy) == .start(config))
     }

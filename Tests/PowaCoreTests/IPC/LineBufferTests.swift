@@ -1,11 +1,13 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct LineBufferTests {
     @Test func splitsAcrossChunks() {
         var buffer = LineBuffer()
         #expect(buffer.append(Array("ab".utf8)).isEmpty)
-        #expect(buffer.append(Array("c\nd\n\ne".utf8)) == [.line(Array("abc".utf8)), .line(Array("d".utf8)), .line([])])
+        #expect(
+            buffer.append(Array("c\nd\n\ne".utf8)) == [.line(Array("abc".utf8)), .line(Array("d".utf8)), .line([])])
         #expect(buffer.pendingCount == 1)
     }
 

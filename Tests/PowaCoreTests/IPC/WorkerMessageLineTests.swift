@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// The heartbeat shortcut must agree with the JSON coders in both

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct StrictJSONParserTests {
@@ -17,13 +18,18 @@ import Testing
 
     @Test func parsesEveryKindOfValue() throws {
         let value = try Self.parse(#" {"a": [1, -2.5e+3, 0, true, false, null, "x"], "b": {}, "c": []} "#)
-        #expect(value == .object([
-            JSONMember(key: "a", value: .array([
-                .number("1"), .number("-2.5e+3"), .number("0"), .bool(true), .bool(false), .null, .string("x"),
-            ])),
-            JSONMember(key: "b", value: .object([])),
-            JSONMember(key: "c", value: .array([])),
-        ]))
+        #expect(
+            value
+                == .object([
+                    JSONMember(
+                        key: "a",
+                        value: .array([
+                            .number("1"), .number("-2.5e+3"), .number("0"), .bool(true), .bool(false), .null,
+                            .string("x"),
+                        ])),
+                    JSONMember(key: "b", value: .object([])),
+                    JSONMember(key: "c", value: .array([])),
+                ]))
     }
 
     @Test func decodesEscapes() throws {
@@ -128,12 +134,18 @@ import Testing
         case 1: return .bool(Bool.random(using: &generator))
         case 2: return .number(["0", "-1", "3.25", "1e9", "-0.5E-3"].randomElement(using: &generator)!)
         case 3: return .string(randomString(using: &generator))
-        case 4: return .array((0..<Int.random(in: 0..<4, using: &generator)).map { _ in
-            randomValue(depth: depth + 1, using: &generator)
-        })
-        default: return .object((0..<Int.random(in: 0..<4, using: &generator)).map { index in
-            JSONMember(key: "\(index)" + randomString(using: &generator), value: randomValue(depth: depth + 1, using: &generator))
-        })
+        case 4:
+            return .array(
+                (0..<Int.random(in: 0..<4, using: &generator)).map { _ in
+                    randomValue(depth: depth + 1, using: &generator)
+                })
+        default:
+            return .object(
+                (0..<Int.random(in: 0..<4, using: &generator)).map { index in
+                    JSONMember(
+                        key: "\(index)" + randomString(using: &generator),
+                        value: randomValue(depth: depth + 1, using: &generator))
+                })
         }
     }
 
@@ -152,7 +164,9 @@ import Testing
         case .string(let text): WorkersStatusJSON.quoted(text)
         case .array(let elements): "[" + elements.map(serialize).joined(separator: ",\n") + "]"
         case .object(let members):
-            "{ " + members.map { "\(WorkersStatusJSON.quoted($0.key)) :\t\(serialize($0.value))" }.joined(separator: " , ") + " }"
+            "{ "
+                + members.map { "\(WorkersStatusJSON.quoted($0.key)) :\t\(serialize($0.value))" }.joined(
+                    separator: " , ") + " }"
         }
     }
 }

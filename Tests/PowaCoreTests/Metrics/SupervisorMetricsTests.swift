@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct SupervisorMetricsTests {
@@ -7,8 +8,11 @@ import Testing
     @Test func countersAddUpAcrossRestartsAndRestartsAreCounted() {
         var harness = SupervisorHarness()
         harness.startRunning([.sample(1)])
-        harness.report(1, WorkerStatus(status: "running", lastSnapshotStart: 100, lastSnapshotDuration: 0.5,
-                                       snapshotsTaken: 3, snapshotsFailed: 1, datasourceErrors: 2, rowsCopied: 10, bytesCopied: 100))
+        harness.report(
+            1,
+            WorkerStatus(
+                status: "running", lastSnapshotStart: 100, lastSnapshotDuration: 0.5,
+                snapshotsTaken: 3, snapshotsFailed: 1, datasourceErrors: 2, rowsCopied: 10, bytesCopied: 100))
         _ = harness.send(.workerExited(pid: harness.pid(1), .killedBySignal(9)))
         var server = harness.machine.metrics(now: harness.now).servers[0]
         #expect(server.up == false)
@@ -16,8 +20,11 @@ import Testing
         #expect(server.snapshotsTaken == 3)
         let respawn = harness.advance(by: 1)
         _ = harness.performSpawns(respawn)
-        harness.report(1, WorkerStatus(status: "running", lastSnapshotStart: 200, lastSnapshotDuration: 0.25,
-                                       snapshotsTaken: 1, rowsCopied: 5, bytesCopied: 50))
+        harness.report(
+            1,
+            WorkerStatus(
+                status: "running", lastSnapshotStart: 200, lastSnapshotDuration: 0.25,
+                snapshotsTaken: 1, rowsCopied: 5, bytesCopied: 50))
         server = harness.machine.metrics(now: harness.now).servers[0]
         #expect(server.up)
         #expect(server.snapshotsTaken == 4)
@@ -37,7 +44,8 @@ import Testing
         #expect(harness.machine.metrics(now: harness.now).notReadyReason == nil)
         _ = harness.send(.signalReceived(.hangup))
         #expect(harness.machine.serviceState == .reloading)
-        _ = harness.send(.configurationFileReloaded(.success(LoadedConfiguration(configuration: harness.collector, path: "/c"))))
+        _ = harness.send(
+            .configurationFileReloaded(.success(LoadedConfiguration(configuration: harness.collector, path: "/c"))))
         _ = harness.send(.serverListRead([.sample(1)]))
         #expect(harness.machine.serviceState == .ready)
         _ = harness.send(.repositoryConnectionLost(reason: "gone"))

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Testing
+
 @testable import PowaCore
 
 @Suite struct NotifyAnswerTests {
@@ -13,8 +14,9 @@ import Testing
         let fits = String(repeating: "x", count: 7999 - prefix.utf8.count)
         #expect(NotifyAnswer(command: "WORKERS_STATUS", status: .ok, data: fits).payload?.utf8.count == 7999)
         let tooLong = fits + "x"
-        #expect(NotifyAnswer(command: "WORKERS_STATUS", status: .ok, data: tooLong).payload
-            == "WORKERS_STATUS KO {ANSWER TOO LONG}")
+        #expect(
+            NotifyAnswer(command: "WORKERS_STATUS", status: .ok, data: tooLong).payload
+                == "WORKERS_STATUS KO {ANSWER TOO LONG}")
     }
 
     @Test func theLimitCountsUTF8Bytes() {
@@ -30,11 +32,15 @@ import Testing
         #expect(NotifyAnswer(command: command, status: .unknown, data: data).payload?.utf8.count == nil)
         // One byte less and the replacement fits.
         let shorter = String(repeating: "C", count: 7978)
-        #expect(NotifyAnswer(command: shorter, status: .unknown, data: data).payload?.hasSuffix(" KO {ANSWER TOO LONG}") == true)
+        #expect(
+            NotifyAnswer(command: shorter, status: .unknown, data: data).payload?.hasSuffix(" KO {ANSWER TOO LONG}")
+                == true)
     }
 
     @Test func workersStatusJSONIsNumericallyOrderedAndValid() throws {
-        let statuses = [12: "running", 2: "no connection to remote server", 1: "quote \" back \\ nl \n tab \t nul \u{0} é"]
+        let statuses = [
+            12: "running", 2: "no connection to remote server", 1: "quote \" back \\ nl \n tab \t nul \u{0} é",
+        ]
         let json = WorkersStatusJSON.encode(statuses)
         #expect(json.hasPrefix(#"{"1":"#))
         #expect(json.firstRange(of: #""2""#)!.lowerBound < json.firstRange(of: #""12""#)!.lowerBound)

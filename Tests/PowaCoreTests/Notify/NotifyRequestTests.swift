@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct NotifyRequestTests {
@@ -79,27 +80,37 @@ import Testing
             }
             #expect(error.reason.contains("one argument"))
         }
-        #expect(NotifyRequest(payload: "FORCE_SNAPSHOT chan x").parsedCommand
-            == .failure(NotifyRequestError("invalid server id \"x\"")))
-        #expect(NotifyRequest(payload: "FORCE_SNAPSHOT chan 99999999999999999999999").parsedCommand
-            == .failure(NotifyRequestError("invalid server id \"99999999999999999999999\"")))
+        #expect(
+            NotifyRequest(payload: "FORCE_SNAPSHOT chan x").parsedCommand
+                == .failure(NotifyRequestError("invalid server id \"x\"")))
+        #expect(
+            NotifyRequest(payload: "FORCE_SNAPSHOT chan 99999999999999999999999").parsedCommand
+                == .failure(NotifyRequestError("invalid server id \"99999999999999999999999\"")))
     }
 
     @Test func refreshCatalogsCountMustMatchTheNames() {
         func parse(_ payload: String) -> Result<NotifyCommand, NotifyRequestError> {
             NotifyRequest(payload: payload).parsedCommand
         }
-        #expect(parse("REFRESH_DB_CAT chan 1 2 db1 db2") == .success(.refreshCatalogs(srvid: 1, dbnames: ["db1", "db2"])))
-        #expect(parse("REFRESH_DB_CAT chan 1 0") == .success(.refreshCatalogs(srvid: 1, dbnames: [])), "0 = every database")
-        #expect(parse("REFRESH_DB_CAT chan 1 1 db1 db2")
-            == .failure(NotifyRequestError("REFRESH_DB_CAT announced 1 databases but named 2")))
-        #expect(parse("REFRESH_DB_CAT chan 1 3 db1")
-            == .failure(NotifyRequestError("REFRESH_DB_CAT announced 3 databases but named 1")))
-        #expect(parse("REFRESH_DB_CAT chan 1 0 db1")
-            == .failure(NotifyRequestError("REFRESH_DB_CAT announced 0 databases but named 1")))
-        #expect(parse("REFRESH_DB_CAT chan 1 -1")
-            == .failure(NotifyRequestError("REFRESH_DB_CAT announced -1 databases but named 0")))
-        #expect(parse("REFRESH_DB_CAT chan 1 two a b") == .failure(NotifyRequestError("invalid number of databases \"two\"")))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 2 db1 db2") == .success(.refreshCatalogs(srvid: 1, dbnames: ["db1", "db2"])))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 0") == .success(.refreshCatalogs(srvid: 1, dbnames: [])), "0 = every database")
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 1 db1 db2")
+                == .failure(NotifyRequestError("REFRESH_DB_CAT announced 1 databases but named 2")))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 3 db1")
+                == .failure(NotifyRequestError("REFRESH_DB_CAT announced 3 databases but named 1")))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 0 db1")
+                == .failure(NotifyRequestError("REFRESH_DB_CAT announced 0 databases but named 1")))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 -1")
+                == .failure(NotifyRequestError("REFRESH_DB_CAT announced -1 databases but named 0")))
+        #expect(
+            parse("REFRESH_DB_CAT chan 1 two a b")
+                == .failure(NotifyRequestError("invalid number of databases \"two\"")))
         #expect(parse("REFRESH_DB_CAT chan x 0") == .failure(NotifyRequestError("invalid server id \"x\"")))
         if case .failure(let error) = parse("REFRESH_DB_CAT chan 1") {
             #expect(error.reason.hasPrefix("REFRESH_DB_CAT takes"))
@@ -109,8 +120,9 @@ import Testing
     }
 
     @Test func databaseNamesAreTakenVerbatim() {
-        #expect(NotifyRequest(payload: "REFRESH_DB_CAT chan 1 2 \"quoted\" élan").parsedCommand
-            == .success(.refreshCatalogs(srvid: 1, dbnames: ["\"quoted\"", "élan"])))
+        #expect(
+            NotifyRequest(payload: "REFRESH_DB_CAT chan 1 2 \"quoted\" élan").parsedCommand
+                == .success(.refreshCatalogs(srvid: 1, dbnames: ["\"quoted\"", "élan"])))
     }
 
     @Test func usableChannels() {

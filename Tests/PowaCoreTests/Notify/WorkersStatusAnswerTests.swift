@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Testing
+
 @testable import PowaCore
 
 /// `WORKERS_STATUS` always gets an answer that PostgreSQL can send: the
@@ -16,8 +17,9 @@ import Testing
     }
 
     @Test func theJSONIsCompact() {
-        #expect(WorkersStatusJSON.encode([2: "running", 1: "stopping", 10: "x"])
-            == #"{"1":"stopping","2":"running","10":"x"}"#)
+        #expect(
+            WorkersStatusJSON.encode([2: "running", 1: "stopping", 10: "x"])
+                == #"{"1":"stopping","2":"running","10":"x"}"#)
         #expect(WorkersStatusJSON.encode([:]) == "{}")
         #expect(WorkersStatusJSON.encode([7: ""]) == #"{"7":""}"#)
     }

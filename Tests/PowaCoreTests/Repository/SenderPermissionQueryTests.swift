@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct SenderPermissionQueryTests {
@@ -14,7 +15,8 @@ import Testing
             senderPID: 4242, serverVersionNum: 150_018, powaVersion: Self.powa5, powaSchema: #""powa""#)
         #expect(statement.text.contains(#""powa".powa_roles"#))
         #expect(try Self.roles(statement.parameters[0]) == ["pg_signal_backend"])
-        #expect(try Self.roles(statement.parameters[1]) == ["powa_signal_backend", "powa_write_all_data", "powa_admin"])
+        #expect(
+            try Self.roles(statement.parameters[1]) == ["powa_signal_backend", "powa_write_all_data", "powa_admin"])
         #expect(statement.parameters[2] == "4242")
     }
 
@@ -52,7 +54,9 @@ import Testing
         let combined = SenderPermissionQuery.answerIfPermitted(
             senderPID: 9, serverVersionNum: serverVersionNum, powaVersion: version, powaSchema: "public",
             channel: "c'h", answer: "WORKERS_STATUS OK {}", denied: "WORKERS_STATUS ERROR Permission denied")
-        #expect(combined.parameters == ["c'h", "WORKERS_STATUS OK {}", "WORKERS_STATUS ERROR Permission denied"] + check.parameters)
+        #expect(
+            combined.parameters == ["c'h", "WORKERS_STATUS OK {}", "WORKERS_STATUS ERROR Permission denied"]
+                + check.parameters)
         #expect(combined.text.contains("pg_notify($1, CASE WHEN c.permitted THEN $2 ELSE $3 END)"))
         for index in 1...combined.parameters.count { #expect(combined.text.contains("$\(index)")) }
         #expect(!combined.text.contains("$\(combined.parameters.count + 1)"))

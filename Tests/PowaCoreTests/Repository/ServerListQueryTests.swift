@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct ServerListQueryTests {
@@ -15,12 +16,15 @@ import Testing
             ["1", "db1", "5432", "powa", nil, "powa", "300", nil],
             ["7", "127.0.0.2", "5433", "u", "s3cr'et", "d", "5", "prod"],
         ])
-        #expect(rows == [
-            ServerRow(id: 1, hostname: "db1", port: 5432, username: "powa", password: nil,
-                      dbname: "powa", frequency: 300, alias: nil),
-            ServerRow(id: 7, hostname: "127.0.0.2", port: 5433, username: "u", password: "s3cr'et",
-                      dbname: "d", frequency: 5, alias: "prod"),
-        ])
+        #expect(
+            rows == [
+                ServerRow(
+                    id: 1, hostname: "db1", port: 5432, username: "powa", password: nil,
+                    dbname: "powa", frequency: 300, alias: nil),
+                ServerRow(
+                    id: 7, hostname: "127.0.0.2", port: 5433, username: "u", password: "s3cr'et",
+                    dbname: "d", frequency: 5, alias: "prod"),
+            ])
     }
 
     @Test func aSchemaSurpriseIsAnErrorNotACrash() {

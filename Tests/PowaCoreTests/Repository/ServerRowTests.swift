@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct ServerRowTests {
@@ -23,10 +24,12 @@ import Testing
     @Test func workerConfigurationCarriesEverything() {
         let row = ServerRow(
             id: 4, hostname: "db", port: 5444, username: "u", password: nil, dbname: "d", frequency: 60, alias: "a")
-        #expect(row.workerConfiguration(collector: collector) == WorkerConfiguration(
-            srvid: 4, name: "db:5444", frequency: 60,
-            server: ServerConnectionParameters(host: "db", port: 5444, user: "u", password: nil, dbname: "d"),
-            repositoryDSN: "host=repo", debug: true, usesSnapshotSlots: true))
+        #expect(
+            row.workerConfiguration(collector: collector)
+                == WorkerConfiguration(
+                    srvid: 4, name: "db:5444", frequency: 60,
+                    server: ServerConnectionParameters(host: "db", port: 5444, user: "u", password: nil, dbname: "d"),
+                    repositoryDSN: "host=repo", debug: true, usesSnapshotSlots: true))
     }
 
     @Test func configurationsAreKeyedByServerIdAndFiltered() {

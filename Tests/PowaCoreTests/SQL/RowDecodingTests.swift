@@ -1,17 +1,25 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct RowDecodingTests {
     @Test func datasourceRowsOfBothVersions() throws {
         // PoWA 4 row: module as name, external forced false by the query.
-        let v4 = try DatasourceRow(row: ["pg_qualstats", "f", "powa_qualstats_src", "SELECT pg_qualstats_reset()",
-                                         "powa_qualstats_snapshot", "pg_qualstats"])
-        #expect(v4 == DatasourceRow(name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
-                                    queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot",
-                                    requiredExtension: "pg_qualstats"))
+        let v4 = try DatasourceRow(row: [
+            "pg_qualstats", "f", "powa_qualstats_src", "SELECT pg_qualstats_reset()",
+            "powa_qualstats_snapshot", "pg_qualstats",
+        ])
+        #expect(
+            v4
+                == DatasourceRow(
+                    name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
+                    queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot",
+                    requiredExtension: "pg_qualstats"))
         #expect(v4.schemaExtension == "powa")
-        let v5 = try DatasourceRow(row: ["pg_track_settings", "t", "pg_track_settings_settings_src", nil,
-                                         "pg_track_settings_snapshot_settings", nil])
+        let v5 = try DatasourceRow(row: [
+            "pg_track_settings", "t", "pg_track_settings_settings_src", nil,
+            "pg_track_settings_snapshot_settings", nil,
+        ])
         #expect(v5.external)
         #expect(v5.queryCleanup == nil)
         #expect(v5.schemaExtension == "pg_track_settings")
@@ -50,10 +58,12 @@ import Testing
         #expect(empty.querySource == nil)
     }
 
-    @Test(arguments: [
-        [], [""], ["plain"], ["with space", "comma,inside"], ["{braces}", "quote\"s", "back\\slash"], ["NULL", "null"],
-        ["é", "  padded  "],
-    ] as [[String]])
+    @Test(
+        arguments: [
+            [], [""], ["plain"], ["with space", "comma,inside"], ["{braces}", "quote\"s", "back\\slash"],
+            ["NULL", "null"],
+            ["é", "  padded  "],
+        ] as [[String]])
     func textArraysRoundTrip(elements: [String]) throws {
         let literal = TextArrayLiteral.encode(elements)
         #expect(try TextArrayLiteral.decode(literal) == elements.map { Optional($0) })

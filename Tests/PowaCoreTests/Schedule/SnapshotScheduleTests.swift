@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 /// Plays the worker's loop on a fake clock: sleep until `nextWakeUp`, poll,
@@ -48,7 +49,8 @@ private func runSnapshots(
 
     @Test(arguments: [nil, 100.0, -1e12])
     func unknownOrOldLastSnapshotIsSpreadOverTheNextPeriod(lastSnapshot: Double?) {
-        let now = 10_000.0, frequency = 300.0
+        let now = 10_000.0
+        let frequency = 300.0
         var firsts: Set<Double> = []
         for seed in 0..<50 as Range<UInt64> {
             var rng = SeededGenerator(seed: seed)
@@ -123,13 +125,17 @@ private func runSnapshots(
     @Test func forcedSnapshotIsRefusedWithinTenSecondsOfTheLastStart() throws {
         var rng = SeededGenerator(seed: 11)
         var schedule = SnapshotSchedule(frequency: 300, lastSnapshot: 995, now: 1000, using: &rng)
-        #expect(throws: ForcedSnapshotRefusal.tooSoon(secondsSinceLastStart: 5)) { try schedule.requestForcedSnapshot(now: 1000) }
+        #expect(throws: ForcedSnapshotRefusal.tooSoon(secondsSinceLastStart: 5)) {
+            try schedule.requestForcedSnapshot(now: 1000)
+        }
         #expect(throws: ForcedSnapshotRefusal.self) { try schedule.requestForcedSnapshot(now: 1004.9) }
         try schedule.requestForcedSnapshot(now: 1005)
         // Also measured from a forced start.
         _ = schedule.poll(now: 1005)
         schedule.snapshotFinished(now: 1006)
-        #expect(throws: ForcedSnapshotRefusal.tooSoon(secondsSinceLastStart: 5)) { try schedule.requestForcedSnapshot(now: 1010) }
+        #expect(throws: ForcedSnapshotRefusal.tooSoon(secondsSinceLastStart: 5)) {
+            try schedule.requestForcedSnapshot(now: 1010)
+        }
     }
 
     @Test func forcedSnapshotAcceptedWhenNoSnapshotIsKnown() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct ServiceNotificationsTests {
@@ -23,7 +24,10 @@ import Testing
         #expect(notifications.stateChanged(to: .starting, monotonicMicroseconds: 1).isEmpty)
         #expect(notifications.stateChanged(to: .ready, monotonicMicroseconds: 2) == [.ready])
         #expect(notifications.stateChanged(to: .ready, monotonicMicroseconds: 3).isEmpty)
-        #expect(notifications.stateChanged(to: .reloading, monotonicMicroseconds: 4) == [.reloading(monotonicMicroseconds: 4)])
+        #expect(
+            notifications.stateChanged(to: .reloading, monotonicMicroseconds: 4) == [
+                .reloading(monotonicMicroseconds: 4)
+            ])
         #expect(notifications.stateChanged(to: .ready, monotonicMicroseconds: 5) == [.ready])
         #expect(notifications.stateChanged(to: .stopping, monotonicMicroseconds: 6) == [.stopping])
         #expect(notifications.stateChanged(to: .stopping, monotonicMicroseconds: 7).isEmpty)
@@ -36,7 +40,9 @@ import Testing
         #expect(ServiceManagerMessage.status("a\nb").datagram == "STATUS=a b")
         #expect(notifications.summary("a\nb").isEmpty)
         let long = String(repeating: "é", count: 500)
-        #expect(ServiceManagerMessage.status(long).datagram.utf8.count <= "STATUS=".count + ServiceManagerMessage.maximumStatusBytes)
+        #expect(
+            ServiceManagerMessage.status(long).datagram.utf8.count <= "STATUS=".count
+                + ServiceManagerMessage.maximumStatusBytes)
     }
 
     @Test func keepAliveIsDueEveryPingIntervalOfLoopTurns() {

@@ -1,8 +1,11 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct CleanupTemplateTests {
-    func resolve(_ sql: String, _ schemas: [String: String] = ["a": "sa", "b": "s\"b"]) throws(CleanupTemplate.ResolveError) -> String {
+    func resolve(_ sql: String, _ schemas: [String: String] = ["a": "sa", "b": "s\"b"]) throws(CleanupTemplate
+        .ResolveError) -> String
+    {
         try CleanupTemplate.resolve(sql, schemas: schemas, quoteIdentifier: FakeQuoting.identifier)
     }
 

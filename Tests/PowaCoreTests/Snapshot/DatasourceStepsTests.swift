@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct DatasourceStepsTests {
@@ -12,23 +13,29 @@ import Testing
 
     @Test func powa4DatasourcesAllLiveInPowasSchema() {
         let rows = [
-            DatasourceRow(name: "pg_stat_statements", external: false, querySource: "powa_statements_src",
-                          queryCleanup: nil, functionName: "powa_statements_snapshot"),
-            DatasourceRow(name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
-                          queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot"),
+            DatasourceRow(
+                name: "pg_stat_statements", external: false, querySource: "powa_statements_src",
+                queryCleanup: nil, functionName: "powa_statements_snapshot"),
+            DatasourceRow(
+                name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
+                queryCleanup: "SELECT pg_qualstats_reset()", functionName: "powa_qualstats_snapshot"),
         ]
-        let result = steps(rows, remote: ["powa": "public", "pg_qualstats": "elsewhere"], repository: ["powa": "public"])
-        #expect(result == [
-            .copy(CopyStep(
-                name: "pg_stat_statements",
-                source: #"COPY (SELECT 3, * FROM "public".powa_statements_src(0)) TO STDOUT"#,
-                target: #"COPY "public".powa_statements_src_tmp FROM STDIN"#)),
-            .copy(CopyStep(
-                name: "pg_qualstats",
-                source: #"COPY (SELECT 3, * FROM "public".powa_qualstats_src(0)) TO STDOUT"#,
-                target: #"COPY "public".powa_qualstats_src_tmp FROM STDIN"#,
-                cleanup: .run("SELECT pg_qualstats_reset()"))),
-        ])
+        let result = steps(
+            rows, remote: ["powa": "public", "pg_qualstats": "elsewhere"], repository: ["powa": "public"])
+        #expect(
+            result == [
+                .copy(
+                    CopyStep(
+                        name: "pg_stat_statements",
+                        source: #"COPY (SELECT 3, * FROM "public".powa_statements_src(0)) TO STDOUT"#,
+                        target: #"COPY "public".powa_statements_src_tmp FROM STDIN"#)),
+                .copy(
+                    CopyStep(
+                        name: "pg_qualstats",
+                        source: #"COPY (SELECT 3, * FROM "public".powa_qualstats_src(0)) TO STDOUT"#,
+                        target: #"COPY "public".powa_qualstats_src_tmp FROM STDIN"#,
+                        cleanup: .run("SELECT pg_qualstats_reset()"))),
+            ])
     }
 
     @Test func powa41SkipsADatasourceWhoseExtensionTheRemoteLacks() {
@@ -36,24 +43,29 @@ import Testing
         // lives in powa's schema, present on both sides, and would fail
         // with an obscure error if run.
         let rows = [
-            DatasourceRow(name: "pg_wait_sampling", external: false, querySource: "powa_wait_sampling_src",
-                          queryCleanup: nil, functionName: "powa_wait_sampling_snapshot",
-                          requiredExtension: "pg_wait_sampling"),
-            DatasourceRow(name: "pg_stat_bgwriter", external: false, querySource: "powa_stat_bgwriter_src",
-                          queryCleanup: nil, functionName: "powa_stat_bgwriter_snapshot", requiredExtension: nil),
+            DatasourceRow(
+                name: "pg_wait_sampling", external: false, querySource: "powa_wait_sampling_src",
+                queryCleanup: nil, functionName: "powa_wait_sampling_snapshot",
+                requiredExtension: "pg_wait_sampling"),
+            DatasourceRow(
+                name: "pg_stat_bgwriter", external: false, querySource: "powa_stat_bgwriter_src",
+                queryCleanup: nil, functionName: "powa_stat_bgwriter_snapshot", requiredExtension: nil),
         ]
         let result = steps(rows, remote: ["powa": "public"], repository: ["powa": "public"])
         #expect(result.count == 2)
-        #expect(result.first == .skip(
-            datasource: "pg_wait_sampling",
-            error: "Extension pg_wait_sampling is not installed on the remote server 10.0.0.5:5432"))
+        #expect(
+            result.first
+                == .skip(
+                    datasource: "pg_wait_sampling",
+                    error: "Extension pg_wait_sampling is not installed on the remote server 10.0.0.5:5432"))
         guard case .copy = result.last else {
             Issue.record("a datasource without a required extension is copied")
             return
         }
         // Installed on the remote: copied, whatever the repository has.
-        let installed = steps(Array(rows.prefix(1)), remote: ["powa": "public", "pg_wait_sampling": "public"],
-                              repository: ["powa": "public"])
+        let installed = steps(
+            Array(rows.prefix(1)), remote: ["powa": "public", "pg_wait_sampling": "public"],
+            repository: ["powa": "public"])
         guard case .copy = installed.first else {
             Issue.record("expected a copy when the remote has the extension")
             return
@@ -61,22 +73,30 @@ import Testing
     }
 
     @Test func powa5ExternalDatasourcesUseTheirExtensionsSchemaOnEachSide() {
-        let row = DatasourceRow(name: "pg_track_settings", external: true, querySource: "pg_track_settings_settings_src",
-                                queryCleanup: nil, functionName: "pg_track_settings_snapshot_settings")
-        let result = steps([row], remote: ["powa": "powa", "pg_track_settings": "track"],
-                           repository: ["powa": "powa", "pg_track_settings": #"Odd "Repo""#], srvid: 42)
-        #expect(result == [.copy(CopyStep(
-            name: "pg_track_settings",
-            source: #"COPY (SELECT 42, * FROM "track".pg_track_settings_settings_src(0)) TO STDOUT"#,
-            target: #"COPY "Odd ""Repo""".pg_track_settings_settings_src_tmp FROM STDIN"#))])
+        let row = DatasourceRow(
+            name: "pg_track_settings", external: true, querySource: "pg_track_settings_settings_src",
+            queryCleanup: nil, functionName: "pg_track_settings_snapshot_settings")
+        let result = steps(
+            [row], remote: ["powa": "powa", "pg_track_settings": "track"],
+            repository: ["powa": "powa", "pg_track_settings": #"Odd "Repo""#], srvid: 42)
+        #expect(
+            result == [
+                .copy(
+                    CopyStep(
+                        name: "pg_track_settings",
+                        source: #"COPY (SELECT 42, * FROM "track".pg_track_settings_settings_src(0)) TO STDOUT"#,
+                        target: #"COPY "Odd ""Repo""".pg_track_settings_settings_src_tmp FROM STDIN"#))
+            ])
     }
 
     @Test func cleanupPlaceholdersNameTheRemoteSchema() {
-        let row = DatasourceRow(name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
-                                queryCleanup: "SELECT {pg_qualstats}.pg_qualstats_reset()",
-                                functionName: "powa_qualstats_snapshot")
-        let result = steps([row], remote: ["powa": "powa", "pg_qualstats": "qual stats"],
-                           repository: ["powa": "powa", "pg_qualstats": "not this one"])
+        let row = DatasourceRow(
+            name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
+            queryCleanup: "SELECT {pg_qualstats}.pg_qualstats_reset()",
+            functionName: "powa_qualstats_snapshot")
+        let result = steps(
+            [row], remote: ["powa": "powa", "pg_qualstats": "qual stats"],
+            repository: ["powa": "powa", "pg_qualstats": "not this one"])
         guard case .copy(let copy) = result.first else {
             Issue.record("expected a copy, got \(result)")
             return
@@ -85,9 +105,10 @@ import Testing
     }
 
     @Test func cleanupNamingAnExtensionMissingOnTheRemoteBecomesAnError() {
-        let row = DatasourceRow(name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
-                                queryCleanup: "SELECT {pg_qualstats}.pg_qualstats_reset()",
-                                functionName: "powa_qualstats_snapshot")
+        let row = DatasourceRow(
+            name: "pg_qualstats", external: false, querySource: "powa_qualstats_src",
+            queryCleanup: "SELECT {pg_qualstats}.pg_qualstats_reset()",
+            functionName: "powa_qualstats_snapshot")
         let result = steps([row], remote: ["powa": "powa"], repository: ["powa": "powa", "pg_qualstats": "public"])
         guard case .copy(let copy) = result.first, case .unresolvable(let error) = copy.cleanup else {
             Issue.record("expected a copy with an unresolvable cleanup, got \(result)")
@@ -100,24 +121,31 @@ import Testing
     }
 
     @Test func extensionMissingOnEitherSideSkipsWithAnError() {
-        let row = DatasourceRow(name: "pg_track_settings", external: true, querySource: "pg_track_settings_rds_src",
-                                queryCleanup: nil, functionName: "pg_track_settings_snapshot_rds")
-        #expect(steps([row], remote: ["powa": "powa"], repository: ["powa": "powa", "pg_track_settings": "public"]) == [
-            .skip(datasource: "pg_track_settings",
-                  error: "Extension pg_track_settings is not installed on the remote server 10.0.0.5:5432"),
-        ])
-        #expect(steps([row], remote: ["powa": "powa", "pg_track_settings": "public"], repository: ["powa": "powa"]) == [
-            .skip(datasource: "pg_track_settings",
-                  error: "Extension pg_track_settings is not installed on the repository server"),
-        ])
+        let row = DatasourceRow(
+            name: "pg_track_settings", external: true, querySource: "pg_track_settings_rds_src",
+            queryCleanup: nil, functionName: "pg_track_settings_snapshot_rds")
+        #expect(
+            steps([row], remote: ["powa": "powa"], repository: ["powa": "powa", "pg_track_settings": "public"]) == [
+                .skip(
+                    datasource: "pg_track_settings",
+                    error: "Extension pg_track_settings is not installed on the remote server 10.0.0.5:5432")
+            ])
+        #expect(
+            steps([row], remote: ["powa": "powa", "pg_track_settings": "public"], repository: ["powa": "powa"]) == [
+                .skip(
+                    datasource: "pg_track_settings",
+                    error: "Extension pg_track_settings is not installed on the repository server")
+            ])
     }
 
     @Test func datasourceWithoutQuerySourceIsOnlyLogged() {
         let rows = [
-            DatasourceRow(name: "custom", external: false, querySource: nil, queryCleanup: "SELECT 1",
-                          functionName: "custom_snapshot"),
-            DatasourceRow(name: "pg_stat_bgwriter", external: false, querySource: "powa_stat_bgwriter_src",
-                          queryCleanup: nil, functionName: "powa_stat_bgwriter_snapshot"),
+            DatasourceRow(
+                name: "custom", external: false, querySource: nil, queryCleanup: "SELECT 1",
+                functionName: "custom_snapshot"),
+            DatasourceRow(
+                name: "pg_stat_bgwriter", external: false, querySource: "powa_stat_bgwriter_src",
+                queryCleanup: nil, functionName: "powa_stat_bgwriter_snapshot"),
         ]
         let result = steps(rows, remote: ["powa": "public"], repository: ["powa": "public"])
         #expect(result.count == 2)

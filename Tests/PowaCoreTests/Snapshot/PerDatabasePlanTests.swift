@@ -1,15 +1,20 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct PerDatabasePlanTests {
-    static let tables = DbModuleRow(dbModule: "pg_stat_all_tables", querySource: "SELECT relid FROM t",
-                                    tmpTable: "powa.powa_all_tables_src_tmp", dbnames: nil)
-    static let functions = DbModuleRow(dbModule: "pg_stat_user_functions", querySource: "SELECT funcid FROM f",
-                                       tmpTable: "powa.powa_user_functions_src_tmp", dbnames: ["app"])
-    static let pgClass = CatalogRow(catname: "pg_class", querySource: "SELECT oid FROM pg_catalog.pg_class",
-                                    tmpTable: "powa.\"powa_catalog_class_src_tmp\"", excludedDbnames: ["app", "other"])
-    static let pgType = CatalogRow(catname: "pg_type", querySource: "SELECT oid FROM pg_catalog.pg_type",
-                                   tmpTable: "powa.\"powa_catalog_type_src_tmp\"", excludedDbnames: ["app"])
+    static let tables = DbModuleRow(
+        dbModule: "pg_stat_all_tables", querySource: "SELECT relid FROM t",
+        tmpTable: "powa.powa_all_tables_src_tmp", dbnames: nil)
+    static let functions = DbModuleRow(
+        dbModule: "pg_stat_user_functions", querySource: "SELECT funcid FROM f",
+        tmpTable: "powa.powa_user_functions_src_tmp", dbnames: ["app"])
+    static let pgClass = CatalogRow(
+        catname: "pg_class", querySource: "SELECT oid FROM pg_catalog.pg_class",
+        tmpTable: "powa.\"powa_catalog_class_src_tmp\"", excludedDbnames: ["app", "other"])
+    static let pgType = CatalogRow(
+        catname: "pg_type", querySource: "SELECT oid FROM pg_catalog.pg_type",
+        tmpTable: "powa.\"powa_catalog_type_src_tmp\"", excludedDbnames: ["app"])
 
     func plan(
         databases: [String] = ["app", "other", "postgres"], modules: [DbModuleRow] = [], catalogs: [CatalogRow] = [],
@@ -27,14 +32,15 @@ import Testing
     @Test func moduleCopyStatementsCarryServerTimestampAndDatabaseOid() throws {
         let result = plan(databases: ["app"], modules: [Self.tables])
         let copy = try #require(result.databases.first?.copies.first)
-        #expect(copy.source == """
-            COPY (SELECT 5 AS srvid, '2026-11-25 10:42:09.157312+00' AS ts, d.dbid, src.*
-            FROM (
-            SELECT relid FROM t
-            ) src
-            CROSS JOIN (SELECT oid AS dbid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) d
-            ) TO STDOUT
-            """)
+        #expect(
+            copy.source == """
+                COPY (SELECT 5 AS srvid, '2026-11-25 10:42:09.157312+00' AS ts, d.dbid, src.*
+                FROM (
+                SELECT relid FROM t
+                ) src
+                CROSS JOIN (SELECT oid AS dbid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) d
+                ) TO STDOUT
+                """)
         #expect(copy.target == "COPY powa.powa_all_tables_src_tmp FROM STDIN")
         #expect(copy.cleanup == nil)
     }
@@ -42,14 +48,15 @@ import Testing
     @Test func catalogCopyStatementsHaveNoTimestamp() throws {
         let result = plan(databases: ["postgres"], catalogs: [Self.pgClass])
         let copy = try #require(result.databases.first?.copies.first)
-        #expect(copy.source == """
-            COPY (SELECT 5 AS srvid, d.dbid, src.*
-            FROM (
-            SELECT oid FROM pg_catalog.pg_class
-            ) src
-            CROSS JOIN (SELECT oid AS dbid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) d
-            ) TO STDOUT
-            """)
+        #expect(
+            copy.source == """
+                COPY (SELECT 5 AS srvid, d.dbid, src.*
+                FROM (
+                SELECT oid FROM pg_catalog.pg_class
+                ) src
+                CROSS JOIN (SELECT oid AS dbid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) d
+                ) TO STDOUT
+                """)
         #expect(copy.target == #"COPY powa."powa_catalog_class_src_tmp" FROM STDIN"#)
     }
 
@@ -61,11 +68,12 @@ import Testing
 
     @Test func nullDbnamesCollectsEveryDatabaseListedOnesOnlyThose() {
         let result = plan(modules: [Self.tables, Self.functions])
-        #expect(names(result) == [
-            "app": ["pg_stat_all_tables", "pg_stat_user_functions"],
-            "other": ["pg_stat_all_tables"],
-            "postgres": ["pg_stat_all_tables"],
-        ])
+        #expect(
+            names(result) == [
+                "app": ["pg_stat_all_tables", "pg_stat_user_functions"],
+                "other": ["pg_stat_all_tables"],
+                "postgres": ["pg_stat_all_tables"],
+            ])
         #expect(result.databases.map(\.dbname) == ["app", "other", "postgres"], "remote order is kept")
     }
 
@@ -75,8 +83,9 @@ import Testing
     }
 
     @Test func databaseWithoutWorkGetsNoConnection() {
-        let fresh = CatalogRow(catname: "pg_class", querySource: "SELECT 1", tmpTable: "t",
-                               excludedDbnames: ["app", "other", "postgres"])
+        let fresh = CatalogRow(
+            catname: "pg_class", querySource: "SELECT 1", tmpTable: "t",
+            excludedDbnames: ["app", "other", "postgres"])
         #expect(plan(modules: [Self.functions], catalogs: [fresh]).databases.map(\.dbname) == ["app"])
         #expect(plan(catalogs: [fresh]).databases.isEmpty)
         #expect(plan().databases.isEmpty)
@@ -86,9 +95,10 @@ import Testing
         // Forced rows come back with empty exclusions; a stale exclusion
         // list must not defeat the request either.
         let result = plan(catalogs: [Self.pgClass, Self.pgType], refresh: .allDatabases)
-        #expect(names(result) == [
-            "app": ["pg_class", "pg_type"], "other": ["pg_class", "pg_type"], "postgres": ["pg_class", "pg_type"],
-        ])
+        #expect(
+            names(result) == [
+                "app": ["pg_class", "pg_type"], "other": ["pg_class", "pg_type"], "postgres": ["pg_class", "pg_type"],
+            ])
     }
 
     @Test func forcedRefreshOfSomeDatabasesImportsCatalogsOnlyThere() {
@@ -96,10 +106,11 @@ import Testing
             CatalogRow(catname: $0.catname, querySource: $0.querySource, tmpTable: $0.tmpTable, excludedDbnames: [])
         }
         let result = plan(modules: [Self.functions], catalogs: unexcluded, refresh: .databases(["other"]))
-        #expect(names(result) == [
-            "app": ["pg_stat_user_functions"],
-            "other": ["pg_class", "pg_type"],
-        ])
+        #expect(
+            names(result) == [
+                "app": ["pg_stat_user_functions"],
+                "other": ["pg_class", "pg_type"],
+            ])
     }
 
     @Test func modulesComeBeforeCatalogsInEachDatabase() {

@@ -1,10 +1,12 @@
 import Testing
+
 @testable import PowaCore
 
 @Suite struct VersionSavePlanTests {
     static func sql(_ version: String) -> RepositorySQL {
-        RepositorySQL(version: PowaVersion(extversion: version)!, powaSchema: "powa",
-                      quoteIdentifier: FakeQuoting.identifier)
+        RepositorySQL(
+            version: PowaVersion(extversion: version)!, powaSchema: "powa",
+            quoteIdentifier: FakeQuoting.identifier)
     }
 
     func subjects(_ steps: [VersionSaveStep]) -> [String] { steps.map(\.subject) }
@@ -30,14 +32,16 @@ import Testing
         let sql = Self.sql("4.1.4")
         let inserted = VersionSavePlan.steps(
             sql: sql, srvid: 1, serverVersion: nil, recorded: [], remoteVersions: [:], hypopgAvailableVersion: "1.4.0")
-        #expect(inserted.map(\.statement) == [sql.insertExtensionVersion(srvid: 1, extname: "hypopg", version: "1.4.0")])
+        #expect(
+            inserted.map(\.statement) == [sql.insertExtensionVersion(srvid: 1, extname: "hypopg", version: "1.4.0")])
 
         let updated = VersionSavePlan.steps(
             sql: sql, srvid: 1, serverVersion: nil,
             recorded: [ExtensionVersionRow(extname: "hypopg", version: "1.3.1")],
             remoteVersions: ["hypopg": "1.3.1"], hypopgAvailableVersion: "1.4.0")
-        #expect(updated.map(\.statement) == [sql.updateExtensionVersion(srvid: 1, extname: "hypopg", version: "1.4.0")],
-                "the available version wins over the installed one")
+        #expect(
+            updated.map(\.statement) == [sql.updateExtensionVersion(srvid: 1, extname: "hypopg", version: "1.4.0")],
+            "the available version wins over the installed one")
 
         let deleted = VersionSavePlan.steps(
             sql: sql, srvid: 1, serverVersion: nil,
@@ -50,9 +54,11 @@ import Testing
             recorded: [ExtensionVersionRow(extname: "hypopg", version: "1.4.0")],
             remoteVersions: [:], hypopgAvailableVersion: "1.4.0")
         #expect(unchanged.isEmpty)
-        #expect(VersionSavePlan.steps(
-            sql: sql, srvid: 1, serverVersion: nil, recorded: [], remoteVersions: [:],
-            hypopgAvailableVersion: nil).isEmpty)
+        #expect(
+            VersionSavePlan.steps(
+                sql: sql, srvid: 1, serverVersion: nil, recorded: [], remoteVersions: [:],
+                hypopgAvailableVersion: nil
+            ).isEmpty)
     }
 
     @Test func powa40RecordsNothing() {
