@@ -160,6 +160,10 @@ import Testing
                 let lastRequest = names.map { name in waitLines.lastIndex { $0.contains(name + " ") } ?? .max }
                 let firstWaiter = lastRequest[0] < lastRequest[1] ? names[0] : names[1]
                 let grantsBefore = supervisor.logLines(containing: "snapshot slot granted").count
+                // Read before the kill: the first waiter may commit as soon
+                // as it is granted, and its next snapshot waits behind the
+                // slow server's restarted worker, 60 s.
+                let before = try others.map { try repository.lastSnapshot($0) }
                 let holder = try #require(supervisor.workerPid(named: slowName))
                 kill(holder, SIGKILL)
                 let granted = await eventually(timeout: 10, interval: 0.1) {
@@ -169,7 +173,6 @@ import Testing
                 let grant = supervisor.logLines(containing: "snapshot slot granted")[grantsBefore]
                 #expect(grant.contains(firstWaiter + " "), "\(grant), first waiter \(firstWaiter)")
                 // Both get their snapshot.
-                let before = try others.map { try repository.lastSnapshot($0) }
                 let collected = try await eventually(timeout: 30, interval: 0.5) {
                     try zip(others, before).allSatisfy { id, last in try repository.lastSnapshot(id) != last }
                 }
