@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PowaCore
@@ -251,16 +252,25 @@ import Testing
         #expect(restarting.retirement == nil)
     }
 
+    /// Exit tests run only in a test process of their own
+    /// (`POWA_TEST_EXIT_TESTS=1 swift test --filter WorkerMachineTests`, as
+    /// scripts/test does first). Swift Testing watches its exit-test children
+    /// with `waitid(P_ALL, WNOWAIT)`: beside the integration tests, whose
+    /// children (collectors, psql, Prometheus) are zombies until their own
+    /// waiter reaps them, that watch spins on a child it does not own and
+    /// the exit test never ends (seen: a full run hung with one core busy).
+    static let exitTestsRunHere = ProcessInfo.processInfo.environment["POWA_TEST_EXIT_TESTS"] == "1"
+
     /// An input the state cannot take is the fleet's bug: the program stops
     /// with a message rather than guess.
-    @Test func aMessageToAWorkerWithoutAProcessIsAProgrammingError() async {
+    @Test(.enabled(if: exitTestsRunHere)) func aMessageToAWorkerWithoutAProcessIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
             var worker = WorkerMachine(configuration: WorkerMachineTests.configuration, timings: .standard)
             _ = worker.heard(.heartbeat, now: MonotonicInstant(seconds: 0))
         }
     }
 
-    @Test func spawnedTwiceIsAProgrammingError() async {
+    @Test(.enabled(if: exitTestsRunHere)) func spawnedTwiceIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
             var worker = WorkerMachine(configuration: WorkerMachineTests.configuration, timings: .standard)
             _ = worker.spawnIssued()
