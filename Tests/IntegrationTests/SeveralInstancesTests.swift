@@ -287,6 +287,16 @@ struct SeveralInstancesTests {
                 return lastAnswers.count == count && lastAnswers.allSatisfy { $0 == everyone }
             }
             #expect(full, "last answers: \(lastAnswers)\n\(Self.logs(instances))")
+            // powa-web's collector list (its "Collector Detail" widget) is
+            // the repository's client sessions named as the reference's main
+            // thread: one row per instance.
+            let listed = try repository.count(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND backend_type = 'client backend'
+                  AND application_name LIKE 'PoWA collector - main thread (%'
+                """)
+            #expect(listed == count, "powa-web would list \(listed) collectors")
             // Single-server requests, answered by the owner and the others alike.
             for srvid in servers {
                 #expect(try await client.workersStatus(srvid) == [String(srvid): WorkerStatusText.running])
