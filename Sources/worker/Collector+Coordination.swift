@@ -20,16 +20,7 @@ extension Collector {
                 }
                 return outcome
             case .execute(let sql):
-                do throws(PostgresError) {
-                    let result =
-                        switch sql {
-                        case .simple(let text): try repository.run(text)
-                        case .parameterized(let statement): try repository.run(statement)
-                        }
-                    step = write.next(.success(result.rows.map(\.values)))
-                } catch {
-                    step = write.next(.failure(StatementFailure(error)))
-                }
+                step = write.next(repository.execute(sql))
             }
         }
     }

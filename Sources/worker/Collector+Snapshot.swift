@@ -106,15 +106,9 @@ extension Collector {
     }
 
     private static func execute(_ sql: SnapshotSQL, on session: PowaSession) -> SnapshotRunEvent {
-        do throws(PostgresError) {
-            let result =
-                switch sql {
-                case .simple(let text): try session.run(text)
-                case .parameterized(let statement): try session.run(statement)
-                }
-            return .succeeded(rows: result.rows.map(\.values))
-        } catch {
-            return .failed(StatementFailure(error))
+        switch session.execute(sql) {
+        case .success(let rows): .succeeded(rows: rows)
+        case .failure(let failure): .failed(failure)
         }
     }
 
