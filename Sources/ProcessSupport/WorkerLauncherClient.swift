@@ -48,7 +48,7 @@ public final class WorkerLauncherClient {
             pid = try PosixSpawn.spawn(
                 executable: executable,
                 arguments: LauncherProtocol.commandLine(programName: programName, supervisorPID: supervisorPID),
-                extraEnvironment: [Self.bindNow]
+                extraEnvironment: [Self.bindNow, LauncherMallocTunables.environmentItem()]
             ) { actions in
                 posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import PostgresClient
 import PowaCore
 import ProcessSupport
 
@@ -31,13 +32,18 @@ enum LauncherPrewarm {
     private static func warmUp() {
         let server = ServerConnectionParameters(
             host: "127.0.0.1", port: 5432, user: "powa", password: "-", dbname: "powa")
+        // Every field a supervisor sends, the fence of coordinated instances
+        // included: decoding one that the warm-up did not have instantiates
+        // its coding keys' containers in each worker.
         let config = WorkerConfiguration(
             srvid: 1, name: "127.0.0.1:5432", frequency: 300, server: server,
-            repositoryDSN: "postgresql://powa@127.0.0.1/powa", debug: false, snapshotTimeout: 30)
+            repositoryDSN: "postgresql://powa@127.0.0.1/powa", debug: false, snapshotTimeout: 30,
+            usesSnapshotSlots: true, fence: OwnershipFence(owner: "host:1:0123456789abcdef", epoch: 1, leaseSeconds: 60)
+        )
         var lines = LineBuffer()
         for message in [
             SupervisorMessage.start(config), .reload(config), .updateVersions, .forceSnapshot,
-            .refreshCatalogs(dbnames: ["powa"]), .stop,
+            .refreshCatalogs(dbnames: ["powa"]), .stop, .slotGranted,
         ] {
             for item in lines.append(JSONLines.encode(message) + [UInt8(ascii: "\n")]) {
                 if case .line(let line) = item { _ = try? JSONLines.decode(SupervisorMessage.self, from: line) }
@@ -45,8 +51,9 @@ enum LauncherPrewarm {
         }
         let status = WorkerStatus(
             status: WorkerStatusText.running, snapshotRunning: true, lastSnapshotStart: 1, lastSnapshotDuration: 1,
-            lastError: "-", snapshotsTaken: 1)
-        for message in [WorkerMessage.status(status), .heartbeat] {
+            lastError: "-", snapshotsTaken: 1, snapshotsFailed: 1, datasourceErrors: 1, rowsCopied: 1, bytesCopied: 1,
+            lastSnapshotLateness: 1)
+        for message in [WorkerMessage.status(status), .heartbeat, .slotRequest, .slotRelease] {
             _ = try? WorkerMessage.decode(line: message.line().dropLast())
         }
         tzset()
@@ -56,8 +63,125 @@ enum LauncherPrewarm {
         _ = CollectorLogLine.format(
             time: .init(year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0, millisecond: 0),
             threadName: config.name, level: .info, message: "\(config.srvid) \(SystemClock.now())")
-        Logger(label: "powa-collector-worker").debug("prewarmed")
+        logOneLine()
         planSnapshots(srvid: config.srvid, name: config.name)
+        for powa in [("4.1.4", "public"), ("5.0.2", "powa")] {
+            driveSnapshot(config: config, powaVersion: powa.0, powaSchema: powa.1)
+        }
+        handleQueryResults()
+        kept = []
+    }
+
+    /// One whole snapshot of `SnapshotRun`, the machine a worker's
+    /// snapshots follow, answered as healthy connections would (one
+    /// datasource with a cleanup, one database with a module, the fence):
+    /// the commands, events, effects and results every snapshot builds.
+    private static func driveSnapshot(config: WorkerConfiguration, powaVersion: String, powaSchema: String) {
+        let quote: (String) -> String = { "\"\($0)\"" }
+        let extensions = InstalledExtensions([.init(name: "powa", schema: powaSchema, version: powaVersion)])
+        guard let version = PowaVersion(extversion: powaVersion) else { return }
+        let sql = RepositorySQL(version: version, powaSchema: powaSchema, quoteIdentifier: quote)
+        let srvid = config.srvid
+        let fence = config.fence
+        var run = SnapshotRun(
+            SnapshotRun.Context(
+                srvid: srvid, serverName: config.name,
+                repositoryApplicationName: ApplicationName.repository(worker: config.name),
+                repositoryExtensions: extensions, remoteServerVersionNum: 150_000, catalogRefresh: nil,
+                budgetSeconds: 30, quoteIdentifier: quote, quoteLiteral: quote, fence: fence))
+        var step = run.start()
+        for _ in 0..<200 {
+            var event: SnapshotRunEvent
+            switch step.command {
+            case .readRemoteExtensions:
+                event = .remoteExtensionsRead(extensions)
+            case .execute(let statement, _):
+                event = .succeeded(rows: [])
+                if statement == .parameterized(sql.globalDatasources(srvid: srvid)) {
+                    event = .succeeded(rows: [
+                        [
+                            "pg_qualstats", "f", "powa_qualstats_src", "SELECT {pg_qualstats}.pg_qualstats_reset()",
+                            "powa_qualstats_snapshot", nil,
+                        ]
+                    ])
+                } else if statement == .parameterized(sql.takeSnapshot(srvid: srvid)) {
+                    event = .succeeded(rows: [["0"]])
+                } else if statement == .simple(RemoteSQL.now) {
+                    event = .succeeded(rows: [["2026-01-01 00:00:00+00"]])
+                } else if statement == .simple(RemoteSQL.databases) {
+                    event = .succeeded(rows: [["powa"]])
+                } else if let modules = sql.databaseModules(srvid: srvid, serverVersionNum: 150_000),
+                    statement == .parameterized(modules)
+                {
+                    event = .succeeded(rows: [["pg_stat_all_tables", "SELECT 1", "powa_all_tables_src_tmp", nil]])
+                } else if let fence, statement == .parameterized(CoordinationSQL.fence(srvid: srvid, fence)) {
+                    event = .succeeded(rows: [["1"]])
+                }
+            case .copy:
+                event = .copied(rows: 1, bytes: 1)
+            case .openDatabase:
+                event = .succeeded(rows: [])
+            case .rollBack:
+                event = .rolledBack(remoteHealthy: true, repositoryHealthy: true)
+            case .finish(let result, let followUps):
+                keep((result, followUps, step.effects))
+                return
+            }
+            keep(step.effects)
+            step = run.next(event, interruption: nil)
+        }
+    }
+
+    /// Keeps a value alive until the end of the warm-up, as a worker keeps
+    /// what it builds: the optimizer may drop a value nothing reads, and
+    /// the metadata of its type with it.
+    nonisolated(unsafe) private static var kept: [Any] = []
+
+    @inline(never)
+    private static func keep(_ value: Any) {
+        kept.append(value)
+    }
+
+    /// One line through the real log handler (its metadata lookup, the
+    /// message's interpolation), written to /dev/null instead of stderr.
+    private static func logOneLine() {
+        let saved = dup(2)
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard saved >= 0, null >= 0 else {
+            if saved >= 0 { close(saved) }
+            if null >= 0 { close(null) }
+            return
+        }
+        _ = dup2(null, 2)
+        close(null)
+        Logger(label: "powa-collector-worker").info("prewarmed \(1) \(1.5)")
+        _ = dup2(saved, 2)
+        close(saved)
+    }
+
+    /// What the worker's libpq layer builds around libpq (C string arrays
+    /// for a connect, a poll on a socket, rows of optional text with an
+    /// index by column name, numbers parsed from text), on made-up values:
+    /// nothing of libpq itself is called.
+    private static func handleQueryResults() {
+        let keys: [String] = ["host", "port"]
+        let copies = keys.map { strdup($0) }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        pointers.withUnsafeBufferPointer { _ = $0.count }
+        copies.forEach { free($0) }
+        let pairs: [(String, String)] = [("host", "127.0.0.1"), ("port", "5432")]
+        _ = pairs.map(\.0) + pairs.map(\.1)
+        var descriptors = [pollfd(fd: -1, events: Int16(POLLIN), revents: 0)]
+        _ = poll(&descriptors, 1, 0)
+        var index: [String: Int] = [:]
+        for (position, name) in ["srvid", "ts"].enumerated() where index[name] == nil { index[name] = position }
+        var values: [String?] = []
+        values.reserveCapacity(2)
+        values.append(nil)
+        values.append("1")
+        var rows: [QueryResult.Row] = []
+        rows.reserveCapacity(1)
+        keep((rows, values, index, descriptors, Int("12"), Int64("12"), Double("1.5"), Int32("12")))
     }
 
     /// The pure planning of a snapshot and of a version update, on made-up
