@@ -88,7 +88,9 @@ extension PostgresConnection {
             default:
                 let error = makeError(from: result)
                 PQclear(result)
-                if failure == nil { failure = index < preamble.count ? .preamble(index: index, error) : .statement(error) }
+                if failure == nil {
+                    failure = index < preamble.count ? .preamble(index: index, error) : .statement(error)
+                }
             }
             index += 1
             if !isHealthy { break }

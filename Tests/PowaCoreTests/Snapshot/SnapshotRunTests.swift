@@ -446,7 +446,9 @@ import Testing
         #expect(result.isCommitted)
     }
 
-    var healthyCommitIndex: Int { Self.healthyPowa4.firstIndex { $0.hasSuffix("repository: COMMIT") || $0.hasSuffix(" + COMMIT") }! }
+    var healthyCommitIndex: Int {
+        Self.healthyPowa4.firstIndex { $0.hasSuffix("repository: COMMIT") || $0.hasSuffix(" + COMMIT") }!
+    }
 
     @Test func aStopThatComesWithAFailedCommitRollsBack() {
         var harness = SnapshotRunHarness()
