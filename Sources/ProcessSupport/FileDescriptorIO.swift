@@ -67,6 +67,16 @@ public enum FileDescriptorIO {
         }
     }
 
+    /// The poll(2) timeout that waits at least `seconds` (at most
+    /// `limitMilliseconds`): rounded up, because a timeout rounded down
+    /// wakes a fraction of a millisecond early, and a loop waiting for a
+    /// deadline then calls poll with 0 again and again until it passes.
+    public static func pollTimeout(seconds: Double, limitMilliseconds: Int32 = 3_600_000) -> Int32 {
+        guard seconds > 0 else { return 0 }
+        let milliseconds = (seconds * 1000).rounded(.up)
+        return milliseconds >= Double(limitMilliseconds) ? limitMilliseconds : Int32(milliseconds)
+    }
+
     /// poll(2) over `entries`, retrying on EINTR with the same timeout; the
     /// caller recomputes deadlines after each wake-up anyway.
     public static func poll(_ entries: inout [pollfd], timeoutMilliseconds: Int32) throws(SystemError) -> Int32 {

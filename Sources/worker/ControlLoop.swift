@@ -50,7 +50,7 @@ struct ControlLoop {
             // the budget is watched every second.
             let untilHeartbeat = nextHeartbeat - SystemClock.now()
             let wait = reporter.status.snapshotRunning ? min(untilHeartbeat, 1) : untilHeartbeat
-            let timeout = Int32(max(0, wait) * 1000) + 1
+            let timeout = FileDescriptorIO.pollTimeout(seconds: wait)
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
             if entries[2].revents != 0 { reporter.controlWake.drain() }
 
