@@ -23,7 +23,9 @@
 ///   interrupted; the next one starts as soon as it finishes, and only one:
 ///   missed periods are not caught up, since each snapshot reads cumulative
 ///   counters and several in a row would only add load. The grid then
-///   restarts from that late start.
+///   restarts from that late start. A start late by less than 1% of the
+///   frequency (a wake-up on a busy machine) keeps the grid instead, so that
+///   small delays do not add up from one period to the next.
 /// - **Forced snapshots** are refused while one runs, while one is already
 ///   queued, and within `ForcedSnapshotRule.minimumInterval` seconds of the last start
 ///   (regular or forced). Unlike the reference collector, which restarts
@@ -107,9 +109,16 @@ public struct SnapshotSchedule: Equatable, Sendable {
         let forced = forcedSnapshotQueued
         let due = now >= nextRegularStart ? nextRegularStart : nil
         if now >= nextRegularStart {
-            // Start to start; when late (overrun, suspended machine), one
-            // snapshot now and the grid restarts from here: no catch-up.
-            nextRegularStart = now + frequency
+            if now - nextRegularStart < frequency * Self.gridTolerance {
+                // A wake-up a little late (a busy machine) keeps the grid:
+                // restarted from each, lateness would add up period after
+                // period, and a server would fall behind its cadence.
+                nextRegularStart += frequency
+            } else {
+                // When really late (overrun, suspended machine), one
+                // snapshot now and the grid restarts from here: no catch-up.
+                nextRegularStart = now + frequency
+            }
         } else if nextRegularStart - now < frequency / 2 {
             // A forced snapshot close to the next slot replaces it.
             nextRegularStart += frequency
@@ -165,6 +174,11 @@ public struct SnapshotSchedule: Equatable, Sendable {
             nextRegularStart = min(next, now + newFrequency)
         }
     }
+
+    /// A regular start later than its slot by less than this share of the
+    /// frequency keeps the grid; the next interval is then shorter by as
+    /// much, so still within 1% of the frequency.
+    static let gridTolerance = 0.01
 
     static func sanitized(_ frequency: Double) -> Double {
         frequency.isFinite ? max(frequency, 1) : 1
