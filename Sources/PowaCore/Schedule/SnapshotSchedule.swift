@@ -23,9 +23,7 @@
 ///   interrupted; the next one starts as soon as it finishes, and only one:
 ///   missed periods are not caught up, since each snapshot reads cumulative
 ///   counters and several in a row would only add load. The grid then
-///   restarts from that late start. A start late by less than 1% of the
-///   frequency (a wake-up on a busy machine) keeps the grid instead, so that
-///   small delays do not add up from one period to the next.
+///   restarts from that late start.
 /// - **Forced snapshots** are refused while one runs, while one is already
 ///   queued, and within `ForcedSnapshotRule.minimumInterval` seconds of the last start
 ///   (regular or forced). Unlike the reference collector, which restarts
@@ -109,16 +107,14 @@ public struct SnapshotSchedule: Equatable, Sendable {
         let forced = forcedSnapshotQueued
         let due = now >= nextRegularStart ? nextRegularStart : nil
         if now >= nextRegularStart {
-            if now - nextRegularStart < frequency * Self.gridTolerance {
-                // A wake-up a little late (a busy machine) keeps the grid:
-                // restarted from each, lateness would add up period after
-                // period, and a server would fall behind its cadence.
-                nextRegularStart += frequency
-            } else {
-                // When really late (overrun, suspended machine), one
-                // snapshot now and the grid restarts from here: no catch-up.
-                nextRegularStart = now + frequency
-            }
+            // Start to start; when late (overrun, suspended machine), one
+            // snapshot now and the grid restarts from here: no catch-up.
+            // Also after a wake-up a little late: keeping the grid then
+            // shortens the next interval by as much, and the late starts
+            // of a collector's first minutes would show as short intervals
+            // (tried). What made every period longer was the kernel's slack
+            // on long polls, now kept out (`FileDescriptorIO.pollTimeout`).
+            nextRegularStart = now + frequency
         } else if nextRegularStart - now < frequency / 2 {
             // A forced snapshot close to the next slot replaces it.
             nextRegularStart += frequency
@@ -174,11 +170,6 @@ public struct SnapshotSchedule: Equatable, Sendable {
             nextRegularStart = min(next, now + newFrequency)
         }
     }
-
-    /// A regular start later than its slot by less than this share of the
-    /// frequency keeps the grid; the next interval is then shorter by as
-    /// much, so still within 1% of the frequency.
-    static let gridTolerance = 0.01
 
     static func sanitized(_ frequency: Double) -> Double {
         frequency.isFinite ? max(frequency, 1) : 1

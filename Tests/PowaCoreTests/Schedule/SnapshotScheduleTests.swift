@@ -104,32 +104,6 @@ private func runSnapshots(
         #expect(schedule.nextWakeUp(now: 1012.5) == 1017)
     }
 
-    /// A worker woken a few milliseconds late (a busy machine, the kernel's
-    /// timer slack) stays on its grid: restarting it from each late start
-    /// made every period of a worker 60.1 s long, and over four periods
-    /// some servers lost a snapshot against a collector keeping 60 s.
-    @Test func aSlightlyLateStartKeepsTheGrid() {
-        var rng = SeededGenerator(seed: 18)
-        var schedule = SnapshotSchedule(frequency: 60, lastSnapshot: 940, now: 1000, using: &rng)
-        for period in 0..<10 {
-            let due = 1000 + Double(period) * 60
-            #expect(schedule.nextWakeUp(now: due - 1) == due)
-            #expect(schedule.poll(now: due + 0.1)?.due == due)
-            schedule.snapshotFinished(now: due + 0.5)
-        }
-        #expect(schedule.nextWakeUp(now: 1590) == 1600)
-    }
-
-    /// Late by 1% of the frequency or more, the grid restarts from the late
-    /// start, as after an overrun.
-    @Test func aStartLateByOnePercentRestartsTheGrid() {
-        var rng = SeededGenerator(seed: 19)
-        var schedule = SnapshotSchedule(frequency: 60, lastSnapshot: 940, now: 1000, using: &rng)
-        _ = schedule.poll(now: 1000.6)
-        schedule.snapshotFinished(now: 1001)
-        #expect(schedule.nextWakeUp(now: 1001) == 1060.6)
-    }
-
     @Test func forcedSnapshotIsRefusedWhileOneRuns() throws {
         var rng = SeededGenerator(seed: 9)
         var schedule = SnapshotSchedule(frequency: 300, lastSnapshot: 400, now: 1000, using: &rng)
