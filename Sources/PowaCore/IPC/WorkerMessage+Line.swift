@@ -4,8 +4,9 @@
 /// snapshot from every worker, and Foundation's JSON coders cost more than
 /// everything else done for them. The lines without fields (heartbeat,
 /// slot request and release) never change: each is encoded once and
-/// recognised by comparing bytes. A status line is parsed by
-/// `StrictJSONParser` and mapped field by field (`WorkerStatus(json:)`).
+/// recognised by comparing bytes. A status line is written directly and
+/// parsed by `StrictJSONParser`, then mapped field by field
+/// (`WorkerStatus+JSON`).
 /// Any other spelling of a fieldless message (other spacing, extra fields)
 /// is parsed like a status line, and means the same.
 extension WorkerMessage {
@@ -20,7 +21,7 @@ extension WorkerMessage {
         case .heartbeat: Self.heartbeatLine
         case .slotRequest: Self.slotRequestLine
         case .slotRelease: Self.slotReleaseLine
-        case .status: JSONLines.encode(self) + [UInt8(ascii: "\n")]
+        case .status(let status): status.jsonLine()
         }
     }
 

@@ -1,4 +1,5 @@
-/// Reading a worker's status line without Foundation's `JSONDecoder`.
+/// A worker's status line, written and read without Foundation's JSON
+/// coders.
 ///
 /// The supervisor reads two status lines a snapshot from every worker; at
 /// 500 servers, decoding them with `JSONDecoder` (and its Codable
@@ -6,8 +7,49 @@
 /// supervisor during `scripts/bench-scale --small 500:60:240`). The strict
 /// parser and a direct mapping of the fields do the same work for a
 /// fraction of it, with the same rules: `status` and `snapshot_running`
-/// required, the others optional, counters absent meaning 0.
+/// required, the others optional, counters absent meaning 0. Writing is
+/// direct too (the worker writes two a snapshot): the same members as the
+/// synthesized encoding, in the same order (sorted keys, absent optionals
+/// left out), numbers as Swift prints them, which any JSON reader reads.
 extension WorkerStatus {
+    /// The members of this status, then `"type":"status"`, as one JSON
+    /// object. A non-finite number (never measured) is written as null.
+    func jsonLine() -> [UInt8] {
+        var text = "{\"bytes_copied\":\(bytesCopied),\"datasource_errors\":\(datasourceErrors)"
+        if let lastError { text += ",\"last_error\":" + Self.quoted(lastError) }
+        if let lastSnapshotDuration { text += ",\"last_snapshot_duration\":" + Self.number(lastSnapshotDuration) }
+        if let lastSnapshotLateness { text += ",\"last_snapshot_lateness\":" + Self.number(lastSnapshotLateness) }
+        if let lastSnapshotStart { text += ",\"last_snapshot_start\":" + Self.number(lastSnapshotStart) }
+        text += ",\"rows_copied\":\(rowsCopied),\"snapshot_running\":\(snapshotRunning)"
+        text += ",\"snapshots_failed\":\(snapshotsFailed),\"snapshots_taken\":\(snapshotsTaken)"
+        text += ",\"status\":" + Self.quoted(status) + ",\"type\":\"status\"}\n"
+        return Array(text.utf8)
+    }
+
+    private static func number(_ value: Double) -> String {
+        value.isFinite ? value.description : "null"
+    }
+
+    /// A JSON string: quote, backslash and control characters escaped,
+    /// everything else as UTF-8.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     init(json value: JSONValue) throws(JSONLines.DecodeError) {
         guard case .object = value else { throw .invalidMessage("a status is a JSON object") }
         guard let status = try Self.field("status", in: value, Self.string) else { throw Self.missing("status") }

@@ -18,10 +18,32 @@ import Testing
 
     static let messages: [WorkerMessage] = [.heartbeat, .slotRequest, .slotRelease] + statuses.map { .status($0) }
 
-    @Test func linesAreTheJSONEncodingWithANewline() {
-        for message in Self.messages {
+    @Test func fieldlessLinesAreTheJSONEncodingWithANewline() {
+        for message: WorkerMessage in [.heartbeat, .slotRequest, .slotRelease] {
             #expect(message.line() == JSONLines.encode(message) + [UInt8(ascii: "\n")])
         }
+    }
+
+    /// The status line written by hand has the synthesized encoding's
+    /// members, and reads back the same with Foundation's decoder.
+    @Test func statusLinesHoldTheSameMembersAsTheJSONEncoding() throws {
+        for status in Self.statuses {
+            let line = WorkerMessage.status(status).line()
+            #expect(line.last == UInt8(ascii: "\n"))
+            #expect(line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") }, "one line")
+            let ours = try StrictJSONParser.parse(Array(line.dropLast()))
+            let synthesized = try StrictJSONParser.parse(JSONLines.encode(WorkerMessage.status(status)))
+            #expect(ours.keys == synthesized.keys)
+            #expect(try JSONLines.decode(WorkerMessage.self, from: line.dropLast()) == .status(status))
+        }
+    }
+
+    /// A number that is not finite is written as null (absent), not as a
+    /// token no reader accepts.
+    @Test func aNonFiniteNumberIsWrittenAsNull() throws {
+        let status = WorkerStatus(status: "running", lastSnapshotDuration: .nan, lastSnapshotLateness: .infinity)
+        let decoded = try WorkerMessage.decode(line: WorkerMessage.status(status).line().dropLast())
+        #expect(decoded == .status(WorkerStatus(status: "running")))
     }
 
     @Test func everyLineDecodesToWhatTheJSONDecoderSays() throws {
