@@ -479,6 +479,11 @@ def run_phase(args, phase, kind, repo, remote, workload, load):
                 if srvid in last:
                     intervals.append(ts - last[srvid])
             last[srvid] = ts
+        # Every logged snapshot, with the window, for a look at one
+        # server's timeline (drift, clusters of late starts).
+        with open(os.path.join(run.workdir, "snapshots.csv"), "w") as out:
+            out.write(f"# window {t0:.6f} {t1:.6f}\nsrvid,ts\n")
+            out.writelines(f"{srvid},{float(ts):.6f}\n" for srvid, ts in rows)
         committed = int(scalar(run.conn, "SELECT sum(coalesce_seq) FROM powa_snapshot_metas WHERE srvid > 0")) \
             - initial_seq
         within = [i for i in intervals if abs(i - phase.frequency) <= 0.01 * phase.frequency]
@@ -492,6 +497,7 @@ def run_phase(args, phase, kind, repo, remote, workload, load):
             "intervals": len(intervals),
             "within_1pct": len(within) / len(intervals) if intervals else None,
             "p99_interval_s": b.percentile(intervals, 0.99),
+            "mean_interval_s": sum(intervals) / len(intervals) if intervals else None,
             "max_interval_s": max(intervals) if intervals else None,
             "cpu_window_s": cpu_window,
             "cpu_tree_s": cpu1 - cpu0,
@@ -596,6 +602,8 @@ def phase_table(phase, o, r, args):
         r.get("servers_collected"), "d")
     add("s from start until every server had a snapshot", "", o.get("warmup_s"), r.get("warmup_s"), ".1f")
     pct("intervals within 1% of the frequency", "within", "within_1pct")
+    add("mean interval, s (above the frequency: drift)", "", o.get("mean_interval_s"), r.get("mean_interval_s"),
+        ".3f", show_ratio=False)
     add(f"p99 interval, s (frequency {phase.frequency})", "", o.get("p99_interval_s"), r.get("p99_interval_s"), ".2f")
     add("max interval, s", "", o.get("max_interval_s"), r.get("max_interval_s"), ".2f")
     add(f"CPU s of the whole tree in the window", "cpu", o.get("cpu_tree_s"), r.get("cpu_tree_s"), ".1f")

@@ -20,10 +20,15 @@ public enum CopyError: Error, Sendable, CustomStringConvertible {
     case targetRefused(PostgresError)
     /// The target failed during or at the end of the COPY.
     case target(PostgresError)
+    /// A statement sent ahead of either side's COPY (`sourcePreamble`,
+    /// `targetPreamble`) failed; the COPY statements after it did not run
+    /// on that side, and a target COPY already started was ended with an
+    /// error.
+    case preamble(PostgresError)
 
     public var underlying: PostgresError {
         switch self {
-        case .source(let error), .targetRefused(let error), .target(let error): error
+        case .source(let error), .targetRefused(let error), .target(let error), .preamble(let error): error
         }
     }
 
@@ -31,6 +36,7 @@ public enum CopyError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .source(let error): "reading the source: \(error)"
         case .targetRefused(let error), .target(let error): "writing the target: \(error)"
+        case .preamble(let error): "a statement sent ahead of the COPY: \(error)"
         }
     }
 }
@@ -52,10 +58,14 @@ extension PostgresConnection {
     ///
     /// Either statement may be preceded by others in the same string
     /// (`SAVEPOINT s; COPY …`): they run in the same round trip, and a
-    /// failure among them is reported like a failure of the COPY.
+    /// failure among them is reported like a failure of the COPY. The
+    /// preambles, one statement each, go in the same round trip too, ahead
+    /// of their side's string, but their failure is told apart
+    /// (`CopyError.preamble`): they belong to what came before.
     @discardableResult
     public func copy(
-        from source: PostgresConnection, sourceSQL: String, targetSQL: String
+        from source: PostgresConnection, sourceSQL: String, targetSQL: String,
+        sourcePreamble: [String] = [], targetPreamble: [String] = []
     ) throws(CopyError) -> CopyOutcome {
         let target: OpaquePointer
         let origin: OpaquePointer
@@ -71,16 +81,22 @@ extension PostgresConnection {
         }
 
         do {
-            try startCopy(target, targetSQL, expecting: PGRES_COPY_IN)
+            try startCopy(target, targetSQL, after: targetPreamble, expecting: PGRES_COPY_IN)
         } catch {
-            throw .targetRefused(error)
+            switch error {
+            case .preamble(_, let failure): throw .preamble(failure)
+            case .statement(let failure): throw .targetRefused(failure)
+            }
         }
         do {
-            try source.startCopy(origin, sourceSQL, expecting: PGRES_COPY_OUT)
+            try source.startCopy(origin, sourceSQL, after: sourcePreamble, expecting: PGRES_COPY_OUT)
         } catch {
             _ = PQputCopyEnd(target, "source query failed")
             drainResults(target)
-            throw .source(error)
+            switch error {
+            case .preamble(_, let failure): throw .preamble(failure)
+            case .statement(let failure): throw .source(failure)
+            }
         }
 
         // Rows are gathered into chunks before they go to the target: one
@@ -150,28 +166,50 @@ extension PostgresConnection {
         return CopyOutcome(rows: rows, bytes: bytes)
     }
 
-    /// Sends a COPY statement and checks that the server entered the
-    /// expected COPY mode.
-    fileprivate func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType) throws(PostgresError)
-    {
-        guard let result = PQexec(handle, sql) else { throw connectionError() }
-        let status = PQresultStatus(result)
-        if status == expecting {
-            PQclear(result)
-            return
+    /// Sends `preamble` then a COPY statement (possibly after others) in
+    /// one message, and checks that the server entered the expected COPY
+    /// mode; a failure is the preamble's while fewer answers than its
+    /// statements came.
+    fileprivate func startCopy(
+        _ handle: OpaquePointer, _ sql: String, after preamble: [String], expecting: ExecStatusType
+    ) throws(PreambleError) {
+        let text = (preamble + [sql]).joined(separator: "; ")
+        var answered = 0
+        func failure(_ error: PostgresError) -> PreambleError {
+            answered < preamble.count ? .preamble(index: answered, error) : .statement(error)
         }
-        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+        guard PQsendQuery(handle, text) == 1 else { throw failure(connectionError()) }
+        mayHoldBufferedNotifications = true
+        while true {
+            guard let result = PQgetResult(handle) else {
+                throw failure(
+                    isHealthy
+                        ? PostgresError(kind: .unexpectedResult, message: "statement is not a COPY")
+                        : connectionError())
+            }
+            let status = PQresultStatus(result)
+            if status == expecting {
+                PQclear(result)
+                return
+            }
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+                // What runs ahead of the COPY in the same message.
+                PQclear(result)
+                answered += 1
+                continue
+            }
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT {
+                PQclear(result)
+                abandonCopy()
+                throw failure(
+                    PostgresError(kind: .unexpectedResult, message: "statement is a COPY in the other direction"))
+            }
+            let error = makeError(from: result)
             PQclear(result)
-            throw PostgresError(kind: .unexpectedResult, message: "statement is not a COPY in the expected direction")
+            // The message's last answer: nothing after an error runs.
+            drainResults(handle)
+            throw failure(error)
         }
-        if status == PGRES_COPY_IN || status == PGRES_COPY_OUT {
-            PQclear(result)
-            abandonCopy()
-            throw PostgresError(kind: .unexpectedResult, message: "statement is a COPY in the other direction")
-        }
-        let error = makeError(from: result)
-        PQclear(result)
-        throw error
     }
 
     /// Collects the results that end a statement; returns the first error.

@@ -50,20 +50,28 @@ public final class PowaSession {
             parameters.setting("client_encoding", "UTF8"),
             applicationName: applicationName, connectTimeout: connectTimeoutSeconds)
         do {
-            let extensions = try readExtensions(connection)
-            let version = extensions.powaVersionText.flatMap(PowaVersion.init(extversion:))
-            // Every setting in one round trip: the repository connection is
-            // opened for each snapshot.
+            // The settings that do not depend on the powa version go with
+            // the reading of the extensions, in one round trip: the
+            // repository connection is opened for each snapshot. Those that
+            // do (PoWA 4.0's LOAD, PoWA 5's search_path) follow in a second
+            // one, only when needed; the extensions query names everything
+            // in full, so it reads the same under either search_path.
             var setup: [String] = []
-            if version?.needsLoad == true { setup.append(SessionSQL.loadPowa) }
-            if secureSearchPath || version?.usesSecureSearchPath ?? true { setup.append(SessionSQL.secureSearchPath) }
+            if secureSearchPath { setup.append(SessionSQL.secureSearchPath) }
             setup.append(SessionSQL.defaultLockTimeout)
             setup.append(SessionSQL.copyTextSettings)
             if let statementTimeout {
                 // An integer of our own making, not a value from outside.
                 setup.append("SET statement_timeout = \(Int(statementTimeout * 1000))")
             }
-            try connection.executeSimple(setup.joined(separator: "; "))
+            let extensions = try readExtensions(connection, after: setup)
+            let version = extensions.powaVersionText.flatMap(PowaVersion.init(extversion:))
+            var versionSetup: [String] = []
+            if version?.needsLoad == true { versionSetup.append(SessionSQL.loadPowa) }
+            if !secureSearchPath, version?.usesSecureSearchPath ?? true {
+                versionSetup.append(SessionSQL.secureSearchPath)
+            }
+            if !versionSetup.isEmpty { try connection.executeSimple(versionSetup.joined(separator: "; ")) }
             return PowaSession(connection: connection, extensions: extensions)
         } catch {
             connection.close()
@@ -86,8 +94,16 @@ public final class PowaSession {
         extensions = try Self.readExtensions(connection)
     }
 
-    private static func readExtensions(_ connection: PostgresConnection) throws(PostgresError) -> InstalledExtensions {
-        let rows = try connection.execute(SessionSQL.installedExtensions).rows.map(\.values)
+    /// The installed extensions, read after `setup` (statements without
+    /// parameters) in the same message when there is any.
+    private static func readExtensions(_ connection: PostgresConnection, after setup: [String] = [])
+        throws(PostgresError) -> InstalledExtensions
+    {
+        let result =
+            setup.isEmpty
+            ? try connection.execute(SessionSQL.installedExtensions)
+            : try connection.executeSimple((setup + [SessionSQL.installedExtensions]).joined(separator: "; "))
+        let rows = result.rows.map(\.values)
         do {
             return try InstalledExtensions(rows: rows)
         } catch {

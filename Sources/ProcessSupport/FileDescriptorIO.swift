@@ -67,6 +67,35 @@ public enum FileDescriptorIO {
         }
     }
 
+    /// The poll(2) timeout for a wait until a deadline `seconds` away, such
+    /// that the wake-up is neither early nor late by more than about a
+    /// millisecond; the caller polls again for what is left.
+    ///
+    /// Linux lets poll, ppoll and epoll_wait wake up late by a slack that
+    /// grows with the timeout: 0.1% of it, 0.5% in a process with a
+    /// positive nice value (workers run at nice 5), at most 100 ms
+    /// (`select_estimate_accuracy` in fs/select.c). A worker waiting 60 s
+    /// for its next snapshot woke 100 ms late, and since a late start moved
+    /// its schedule, every period lasted 60.1 s. So a long wait stops short
+    /// of the deadline by that slack, and the last, short one has almost
+    /// none. It is rounded up: a timeout rounded down wakes a fraction of a
+    /// millisecond early, and a loop then polls with 0 until the deadline.
+    public static func pollTimeout(seconds: Double, limitMilliseconds: Int32 = 3_600_000) -> Int32 {
+        guard seconds > 0 else { return 0 }
+        let slack = kernelPollSlack(timeoutSeconds: seconds)
+        let wait = slack < shortWaitSlack ? (seconds * 1000).rounded(.up) : ((seconds - slack) * 1000).rounded(.down)
+        return wait >= Double(limitMilliseconds) ? limitMilliseconds : Int32(wait)
+    }
+
+    /// The most Linux adds to a poll timeout of `timeoutSeconds` for a
+    /// process with a positive nice value (see `pollTimeout`).
+    static func kernelPollSlack(timeoutSeconds: Double) -> Double {
+        min(timeoutSeconds / 200, 0.1)
+    }
+
+    /// Below this slack a wait is not split (a wait under 0.1 s).
+    static let shortWaitSlack = 0.0005
+
     /// poll(2) over `entries`, retrying on EINTR with the same timeout; the
     /// caller recomputes deadlines after each wake-up anyway.
     public static func poll(_ entries: inout [pollfd], timeoutMilliseconds: Int32) throws(SystemError) -> Int32 {

@@ -93,7 +93,7 @@ public final class WorkerLauncherClient {
         let deadline = SystemClock.now() + Double(timeoutMilliseconds) / 1000
         while true {
             // A signal interrupts poll (it then returns 0): wait for what is left.
-            let left = Int32(((deadline - SystemClock.now()) * 1000).rounded(.up))
+            let left = FileDescriptorIO.pollTimeout(seconds: deadline - SystemClock.now())
             guard left > 0 else { throw SystemError(call: "waiting for the worker launcher", errno: ETIMEDOUT) }
             if try FileDescriptorIO.poll(&entry, timeoutMilliseconds: left) > 0 { break }
         }

@@ -105,7 +105,7 @@ struct StatusCommand: ParsableCommand {
             let left = deadline - SystemClock.now()
             if left <= 0 { break }
             var entries = [pollfd(fd: repository.socket, events: Int16(POLLIN), revents: 0)]
-            _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: Int32((left * 1000).rounded(.up)))
+            _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: FileDescriptorIO.pollTimeout(seconds: left))
         }
         return .failure(
             Problem(

@@ -170,10 +170,7 @@ final class Supervisor {
             serviceManager == nil ? nil : nextStatusSummaryAt,
         ]
         let wait = interfaceDeadlines.compactMap { $0 }.reduce(machineWait) { min($0, max(0, $1 - rawNow)) }
-        // Rounded up, so that a wake-up is never a hair before the deadline.
-        let milliseconds =
-            wait >= Double(Self.wakeUpLimitMilliseconds) / 1000
-            ? Self.wakeUpLimitMilliseconds : Int32((wait * 1000).rounded(.up))
+        let milliseconds = FileDescriptorIO.pollTimeout(seconds: wait, limitMilliseconds: Self.wakeUpLimitMilliseconds)
         let ready: [EventPoller.Ready]
         do {
             ready = try poller.wait(capacity: Self.readyPerWakeUp, timeoutMilliseconds: milliseconds)

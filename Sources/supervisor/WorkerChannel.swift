@@ -50,7 +50,7 @@ final class WorkerChannel {
     /// Queues one message as a line and writes what the pipe takes now.
     func send(_ message: SupervisorMessage) -> EnqueueOutcome {
         guard stdinFD >= 0 else { return .closed }
-        let line = JSONLines.encode(message) + [UInt8(ascii: "\n")]
+        let line = message.line()
         guard outbound.count + line.count <= Self.maximumOutbound else { return .overflow }
         outbound += line
         flush()

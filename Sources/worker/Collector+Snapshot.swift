@@ -73,8 +73,8 @@ extension Collector {
             switch step.command {
             case .readRemoteExtensions:
                 event = readRemoteExtensions(sessions)
-            case .execute(let sql, let side):
-                event = Self.execute(sql, on: sessions.session(side))
+            case .execute(let sql, let side, let preamble):
+                event = sessions.session(side).execute(sql, after: preamble)
             case .copy(let copy):
                 event = stream(copy, sessions)
             case .openDatabase(let dbname):
@@ -105,19 +105,14 @@ extension Collector {
         }
     }
 
-    private static func execute(_ sql: SnapshotSQL, on session: PowaSession) -> SnapshotRunEvent {
-        switch session.execute(sql) {
-        case .success(let rows): .succeeded(rows: rows)
-        case .failure(let failure): .failed(failure)
-        }
-    }
-
     private func stream(_ copy: SnapshotCopy, _ sessions: SnapshotSessions) -> SnapshotRunEvent {
         do throws(CopyError) {
             let outcome = try sessions.repository.connection.copy(
-                from: sessions.session(copy.from).connection, sourceSQL: copy.sourceSQL, targetSQL: copy.targetSQL)
+                from: sessions.session(copy.from).connection, sourceSQL: copy.sourceSQL, targetSQL: copy.targetSQL,
+                sourcePreamble: copy.sourcePreamble, targetPreamble: copy.targetPreamble)
             return .copied(rows: outcome.rows, bytes: outcome.bytes)
         } catch {
+            if case .preamble(let failure) = error { return .preambleFailed(StatementFailure(failure)) }
             return .copyFailed(CopyFailure(error))
         }
     }
@@ -209,7 +204,7 @@ extension CopyFailure {
         switch error {
         case .source(let failure): self = .source(StatementFailure(failure))
         case .targetRefused(let failure): self = .targetRefused(StatementFailure(failure))
-        case .target(let failure): self = .target(StatementFailure(failure))
+        case .target(let failure), .preamble(let failure): self = .target(StatementFailure(failure))
         }
     }
 }

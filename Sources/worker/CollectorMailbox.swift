@@ -82,7 +82,7 @@ final class CollectorMailbox: Sendable {
             let left = deadline - SystemClock.now()
             if left <= 0 { return false }
             var entry = pollfd(fd: finishedFD, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(left * 1000) + 1)
+            _ = poll(&entry, 1, FileDescriptorIO.pollTimeout(seconds: left))
         }
         return true
     }
@@ -98,7 +98,7 @@ final class CollectorMailbox: Sendable {
     /// Waits until a command arrives, stop is asked, or `seconds` pass.
     func wait(seconds: Double) {
         if state.withLock({ !$0.commands.isEmpty || $0.stopRequested }) { return }
-        waitForWake(milliseconds: Int32(max(0, min(seconds, 3600)) * 1000))
+        waitForWake(milliseconds: FileDescriptorIO.pollTimeout(seconds: seconds))
     }
 
     /// Sleeps on the wake pipe, then empties it.

@@ -22,20 +22,20 @@ struct ControlLoop {
     static let shutdownGrace = 0.05
 
     mutating func run() -> Never {
-        var lastHeartbeat = -Double.infinity
         var nextHeartbeat = SystemClock.now()
         var watchdog = SnapshotBudgetWatchdog()
         while true {
             let now = SystemClock.now()
-            // The interval the supervisor expects in the current state: a
-            // snapshot's start shortens the wait at once.
+            // The interval the supervisor expects in the current state (a
+            // snapshot's start shortens the wait at once), from the last
+            // line of any kind: at the usual frequencies an idle worker's
+            // snapshots speak for it and it sends no heartbeat at all.
             let interval = WorkerMessage.heartbeatInterval(snapshotRunning: reporter.status.snapshotRunning)
-            nextHeartbeat = lastHeartbeat + interval
+            nextHeartbeat = reporter.lastLineSentAt + interval
             // A collector thread that did not come back even with its
             // sockets shut down is hung: silence lets the watchdog end it.
             if now >= nextHeartbeat, watchdog.sendsHeartbeats {
                 reporter.heartbeat()
-                lastHeartbeat = now
                 nextHeartbeat = now + interval
             }
             if mailbox.isFinished { stop(reason: "collector ended") }
@@ -50,7 +50,7 @@ struct ControlLoop {
             // the budget is watched every second.
             let untilHeartbeat = nextHeartbeat - SystemClock.now()
             let wait = reporter.status.snapshotRunning ? min(untilHeartbeat, 1) : untilHeartbeat
-            let timeout = Int32(max(0, wait) * 1000) + 1
+            let timeout = FileDescriptorIO.pollTimeout(seconds: wait)
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
             if entries[2].revents != 0 { reporter.controlWake.drain() }
 

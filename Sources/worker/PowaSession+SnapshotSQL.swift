@@ -18,4 +18,39 @@ extension PowaSession {
             return .failure(StatementFailure(error))
         }
     }
+
+    /// Runs `sql` after `preamble` in one round trip (see
+    /// `SnapshotRunCommand.execute`) and answers as `SnapshotRun` expects.
+    func execute(_ sql: SnapshotSQL, after preamble: [SnapshotSQL]) -> SnapshotRunEvent {
+        guard !preamble.isEmpty else {
+            switch execute(sql) {
+            case .success(let rows): return .succeeded(rows: rows)
+            case .failure(let failure): return .failed(failure)
+            }
+        }
+        let statements = preamble.map(\.preambleStatement)
+        do throws(PreambleError) {
+            let result =
+                switch sql {
+                case .simple(let text): try connection.executeSimple(text, after: statements)
+                case .parameterized(let statement):
+                    try connection.execute(statement.text, statement.parameters, after: statements)
+                }
+            return .succeeded(rows: result.rows.map(\.values))
+        } catch {
+            switch error {
+            case .preamble(_, let failure): return .preambleFailed(StatementFailure(failure))
+            case .statement(let failure): return .failed(StatementFailure(failure))
+            }
+        }
+    }
+}
+
+extension SnapshotSQL {
+    var preambleStatement: PreambleStatement {
+        switch self {
+        case .simple(let text): PreambleStatement(text)
+        case .parameterized(let statement): PreambleStatement(statement.text, parameters: statement.parameters)
+        }
+    }
 }

@@ -7,7 +7,20 @@ import Synchronization
 /// status changes, and heartbeats. Both threads write through it, one whole
 /// line per `write`, under one lock.
 final class StatusReporter: Sendable {
-    private let current: Mutex<WorkerStatus>
+    private let current: Mutex<Reported>
+
+    /// The status, and when the last line of any kind went out: every line
+    /// tells the supervisor the worker is alive, so a heartbeat is only
+    /// due an interval after the last line, not after the last heartbeat.
+    private struct Reported {
+        var status: WorkerStatus
+        var lastLineSentAt = SystemClock.now()
+
+        mutating func send(_ message: WorkerMessage) {
+            StatusReporter.send(message)
+            lastLineSentAt = SystemClock.now()
+        }
+    }
     /// Told when `snapshotRunning` changes, which the control loop waits on.
     let controlWake: ControlLoopWake
     /// When the running snapshot got its repository slot (wall clock): its
@@ -17,19 +30,22 @@ final class StatusReporter: Sendable {
     private let budgetStart = Mutex<Double?>(nil)
 
     init(initial: WorkerStatus) throws(SystemError) {
-        current = Mutex(initial)
+        current = Mutex(Reported(status: initial))
         controlWake = try ControlLoopWake()
     }
 
-    var status: WorkerStatus { current.withLock { $0 } }
+    var status: WorkerStatus { current.withLock { $0.status } }
+
+    /// When the last line went out (monotonic clock).
+    var lastLineSentAt: Double { current.withLock { $0.lastLineSentAt } }
 
     /// Applies `change`; sends the new status when anything changed.
     func update(_ change: (inout WorkerStatus) -> Void) {
-        current.withLock { status in
-            let before = status
-            change(&status)
-            if status != before { Self.send(.status(status)) }
-            if status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
+        current.withLock { reported in
+            let before = reported.status
+            change(&reported.status)
+            if reported.status != before { reported.send(.status(reported.status)) }
+            if reported.status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
         }
     }
 
@@ -39,23 +55,23 @@ final class StatusReporter: Sendable {
     var budgetStartedAt: Double? { budgetStart.withLock { $0 } }
 
     func heartbeat() {
-        current.withLock { _ in Self.send(.heartbeat) }
+        current.withLock { $0.send(.heartbeat) }
     }
 
     /// `slot_request` / `slot_release` (admission to the repository).
     func send(_ message: WorkerMessage) {
-        current.withLock { _ in Self.send(message) }
+        current.withLock { $0.send(message) }
     }
 
     /// Sends the current status again (the supervisor just started us).
     func announce() {
-        current.withLock { Self.send(.status($0)) }
+        current.withLock { $0.send(.status($0.status)) }
     }
 
     /// A failed write means the supervisor is gone: nobody will ever read
     /// us again, so the worker ends (its transaction, if any, is rolled back
     /// by the server when the connection closes).
-    private static func send(_ message: WorkerMessage) {
+    fileprivate static func send(_ message: WorkerMessage) {
         let line = message.line()
         do {
             try FileDescriptorIO.writeAll(1, line)

@@ -64,7 +64,7 @@ enum StartLine {
         let deadline = SystemClock.now() + timeout
         while SystemClock.now() < deadline {
             var entry = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let wait = Int32(max(0, deadline - SystemClock.now()) * 1000) + 1
+            let wait = FileDescriptorIO.pollTimeout(seconds: deadline - SystemClock.now())
 
             _ = Glibc.poll(&entry, 1, wait)
             let outcome: FileDescriptorIO.ReadOutcome

@@ -51,7 +51,7 @@ import Testing
     }
 
     /// The supervisor frozen longer than any worker's promise (SIGSTOP
-    /// 40 s: idle workers promise 20 + 15 s), then starved 0.9 s of every
+    /// 80 s: idle workers promise 60 + 15 s), then starved 0.9 s of every
     /// second, while 200 workers keep writing: it blames itself, not
     /// them. Their heartbeats wait in the pipes meanwhile and are read
     /// before any verdict.
@@ -66,7 +66,10 @@ import Testing
                 let pids = Set(supervisor.workerPids())
 
                 supervisor.signal(SIGSTOP)
-                try await Task.sleep(for: .seconds(40))
+                let idlePromise =
+                    Duration.fromSeconds(WorkerMessage.idleHeartbeatInterval)
+                    + SupervisorTimings.standard.watchdogSilenceLimit
+                try await Task.sleep(for: idlePromise + .seconds(5))
                 supervisor.signal(SIGCONT)
                 for _ in 0..<25 {
                     supervisor.signal(SIGSTOP)

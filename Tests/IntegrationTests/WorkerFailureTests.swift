@@ -68,6 +68,40 @@ struct WorkerFailureTests {
         #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
     }
 
+    /// A source's COPY goes in one message with what its connection owed
+    /// (the remote's BEGIN for the first datasource, the last savepoint's
+    /// RELEASE after it): failing there, it still costs only itself. Both
+    /// savepoints are rolled back, the other datasources are collected in
+    /// the same transaction, and the snapshot commits with the errors.
+    @Test func failingSourcesSentWithOwedStatementsCostOnlyThemselves() throws {
+        let fixture = try PowaRepositoryFixture(powaMajor: 4)
+        let srvid = try fixture.registerServer(host: "127.0.0.38")
+        let failing = "SELECT 1 / (random() * 0)::integer, 'x'::text"
+        // The first datasource of all, whose source function is gone: its
+        // COPY fails in the message that carries the remote's BEGIN.
+        let first = try CustomDatasource(
+            fixture: fixture, srvid: srvid, remote: fixture.remote, remoteBody: failing)
+        first.dropRemote(fixture.remote)
+        try fixture.query("UPDATE powa_functions SET priority = -1 WHERE module = $1", [first.querySource])
+        // The last one, failing while it streams, after a RELEASE.
+        let last = try CustomDatasource(
+            fixture: fixture, srvid: srvid, remote: fixture.remote, remoteBody: failing)
+        defer { last.dropRemote(fixture.remote) }
+        let worker = try WorkerProcess()
+        try worker.send(.start(fixture.workerConfiguration(srvid: srvid, frequency: 5, host: "127.0.0.38")))
+        let status = worker.waitForStatus(timeout: 20) { $0.snapshotsTaken >= 1 && !$0.snapshotRunning }
+        #expect(status?.snapshotsFailed == 0, "log:\n\(worker.log)")
+        let errors = try fixture.errors(srvid: srvid) ?? []
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.contains { $0.contains(first.querySource) && $0.contains("does not exist") }, "\(errors)")
+        #expect(errors.contains { $0.contains(last.querySource) && $0.contains("division by zero") }, "\(errors)")
+        #expect(try fixture.count("SELECT count(*) FROM powa_statements WHERE srvid = $1", [String(srvid)]) > 0)
+        #expect(try fixture.lastSnapshot(srvid) != nil)
+        #expect(try fixture.leftoverTemporaryRows(srvid: srvid) == 0)
+        try worker.send(.stop)
+        #expect(worker.waitForExit(timeout: 3) == .exited(0))
+    }
+
     @Test func aSlowSourceCostsOnlyItselfThroughTheStatementTimeout() throws {
         let fixture = try PowaRepositoryFixture(powaMajor: 4)
         let srvid = try fixture.registerServer(host: "127.0.0.8")

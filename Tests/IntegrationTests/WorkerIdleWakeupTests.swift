@@ -23,7 +23,7 @@ struct WorkerIdleWakeupTests {
     }
 
     /// Idle, the control thread has nothing to do before its next heartbeat
-    /// (20 s): it must not wake every second to look at the collector.
+    /// (60 s): it must not wake every second to look at the collector.
     @Test func anIdleWorkersControlThreadSleepsUntilItsNextHeartbeat() throws {
         let worker = try WorkerProcess()
         try worker.send(.start(WorkerInputTests.unreachable))

@@ -1,26 +1,51 @@
-/// The worker's lines as bytes, with a shortcut for the heartbeat.
+/// The worker's lines as bytes, with shortcuts for the frequent ones.
 ///
-/// A worker sends a heartbeat every few seconds whatever it does, so on a
-/// collector with many servers heartbeats are most of the pipe traffic, and
-/// Foundation's JSON coders cost more than everything else done for them.
-/// The heartbeat line never changes: it is encoded once, and recognised by
-/// comparing bytes before any JSON decoding. Any other spelling of a
-/// heartbeat (other spacing, extra fields) still decodes the slow way.
+/// On a collector with many servers the supervisor reads a few lines a
+/// snapshot from every worker, and Foundation's JSON coders cost more than
+/// everything else done for them. The lines without fields (heartbeat,
+/// slot request and release) never change: each is encoded once and
+/// recognised by comparing bytes. A status line is written directly and
+/// parsed by `StrictJSONParser`, then mapped field by field
+/// (`WorkerStatus+JSON`).
+/// Any other spelling of a fieldless message (other spacing, extra fields)
+/// is parsed like a status line, and means the same.
 extension WorkerMessage {
     /// `{"type":"heartbeat"}` followed by a newline, encoded once.
     public static let heartbeatLine: [UInt8] = JSONLines.encode(WorkerMessage.heartbeat) + [UInt8(ascii: "\n")]
+    static let slotRequestLine: [UInt8] = JSONLines.encode(WorkerMessage.slotRequest) + [UInt8(ascii: "\n")]
+    static let slotReleaseLine: [UInt8] = JSONLines.encode(WorkerMessage.slotRelease) + [UInt8(ascii: "\n")]
 
     /// One message as a line, newline included.
     public func line() -> [UInt8] {
-        if case .heartbeat = self { return Self.heartbeatLine }
-        return JSONLines.encode(self) + [UInt8(ascii: "\n")]
+        switch self {
+        case .heartbeat: Self.heartbeatLine
+        case .slotRequest: Self.slotRequestLine
+        case .slotRelease: Self.slotReleaseLine
+        case .status(let status): status.jsonLine()
+        }
     }
 
     /// Decodes one line (without its newline).
     public static func decode(line: some Collection<UInt8>) throws(JSONLines.DecodeError) -> WorkerMessage {
-        if line.count == heartbeatLine.count - 1, line.elementsEqual(heartbeatLine.dropLast()) {
-            return .heartbeat
+        for (message, constant) in [
+            (WorkerMessage.heartbeat, heartbeatLine), (.slotRequest, slotRequestLine), (.slotRelease, slotReleaseLine),
+        ] where line.count == constant.count - 1 && line.elementsEqual(constant.dropLast()) {
+            return message
         }
-        return try JSONLines.decode(WorkerMessage.self, from: line)
+        let value: JSONValue
+        do {
+            value = try StrictJSONParser.parse(Array(line))
+        } catch {
+            throw .notJSON("\(error)")
+        }
+        guard case .object = value else { throw .notJSON("\(value.typeDescription), not an object") }
+        guard case .string(let type)? = value["type"] else { throw .invalidMessage("type: a string is required") }
+        switch type {
+        case "status": return .status(try WorkerStatus(json: value))
+        case "heartbeat": return .heartbeat
+        case "slot_request": return .slotRequest
+        case "slot_release": return .slotRelease
+        default: throw .invalidMessage("type: unknown message type \"\(type)\"")
+        }
     }
 }

@@ -109,6 +109,11 @@ public struct SnapshotSchedule: Equatable, Sendable {
         if now >= nextRegularStart {
             // Start to start; when late (overrun, suspended machine), one
             // snapshot now and the grid restarts from here: no catch-up.
+            // Also after a wake-up a little late: keeping the grid then
+            // shortens the next interval by as much, and the late starts
+            // of a collector's first minutes would show as short intervals
+            // (tried). What made every period longer was the kernel's slack
+            // on long polls, now kept out (`FileDescriptorIO.pollTimeout`).
             nextRegularStart = now + frequency
         } else if nextRegularStart - now < frequency / 2 {
             // A forced snapshot close to the next slot replaces it.

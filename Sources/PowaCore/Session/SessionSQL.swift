@@ -1,10 +1,11 @@
 /// Statements that set up any collector connection, on either side.
 ///
-/// Order on a new connection: `installedExtensions` (gives the powa version),
-/// then `loadPowa` when `PowaVersion.needsLoad`, `secureSearchPath` when
-/// `PowaVersion.usesSecureSearchPath` (and always on per-database remote
-/// connections of a PoWA 5 server), `defaultLockTimeout`, and
-/// `setApplicationName`. The reference sets these in their own committed
+/// On a new connection (`PowaSession.open`): `defaultLockTimeout`,
+/// `copyTextSettings` (and `secureSearchPath` first on per-database remote
+/// connections of a PoWA 5 server) with `installedExtensions` (gives the
+/// powa version) in one message, then `loadPowa` when
+/// `PowaVersion.needsLoad` and `secureSearchPath` when
+/// `PowaVersion.usesSecureSearchPath`. The reference sets these in their own committed
 /// transaction; run them outside the snapshot transaction.
 public enum SessionSQL {
     /// Extension name, raw schema name, version of every installed extension.

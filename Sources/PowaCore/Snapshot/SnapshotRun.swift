@@ -24,6 +24,17 @@
 /// 6. `COMMIT` on the repository, and only then on the remote, whose
 ///    transaction holds the cleanups (such as `pg_qualstats_reset()`).
 ///
+/// Statements whose answer needs no decision before the next one on the
+/// same connection (a `BEGIN`, a savepoint's `RELEASE`, the session's name,
+/// a savepoint taken before a statement) are owed rather than sent alone:
+/// they go ahead of that connection's next command, in the same round trip
+/// (`SnapshotRunCommand.execute`'s preamble, `SnapshotCopy`'s). Each must
+/// succeed, as before; its failure ends the snapshot as it did when it
+/// went alone. What the remote owes is sent before the repository's
+/// integration begins (its last `RELEASE` alone), so that every remote
+/// statement that must succeed is answered before the repository commits;
+/// what a per-database connection owes is sent before it closes.
+///
 /// What ends a snapshot early, rolled back on both sides:
 /// - an interruption (the worker stops, or the snapshot ran past its
 ///   budget) seen with any answer before the repository's commit;
@@ -94,42 +105,26 @@ public struct SnapshotRun {
         case fenced
     }
 
-    /// The fence before `powa_take_snapshot`.
-    private enum FencePhase {
-        case limitingIdleTime
-        case checking
-    }
-
     private enum CopyPhase {
         case streaming
-        case releasingSource(CopiedVolume)
-        case releasingData(CopiedVolume)
         case rollingBackSource(CopyFailure)
         case rollingBackData(CopyFailure)
         case cleaningUp(String)
         case rollingBackCleanup(String, StatementFailure)
-        case releasingCleanup
     }
 
     private enum IntegratePhase {
-        case creatingSavepoint
         case taking
         case rollingBack(StatementFailure)
         case clearingErrors(StatementFailure)
-        case releasing
-        case settingApplicationName
-        case creatingMetasSavepoint
         case appendingErrors
         case rollingBackMetas(StatementFailure)
-        case releasingMetas
     }
 
     private enum State {
         case created
         case readingExtensions
         case recordingIncompatibility(String, FencedWrite)
-        case beginningRepository
-        case beginningRemote
         case listingDatasources
         case copying(CopyPhase)
         case readingRemoteNow
@@ -137,8 +132,12 @@ public struct SnapshotRun {
         case listingModules
         case listingCatalogs
         case openingDatabase(DatabaseWork)
-        case beginningDatabase(DatabaseWork)
-        case fencing(FencePhase)
+        /// What a connection owed went alone: nothing comes next on it
+        /// before the point where it must be answered.
+        case sendingOwed(then: OwedFollowUp)
+        /// The fence before `powa_take_snapshot`, after the session's
+        /// idle-in-transaction limit.
+        case checkingFence
         case integrating(IntegratePhase)
         case committingRepository
         case committingRemote
@@ -147,8 +146,16 @@ public struct SnapshotRun {
         case finished
     }
 
+    /// Where the snapshot goes once a connection's owed statements went.
+    private enum OwedFollowUp {
+        case integrate
+        case nextDatabase
+    }
+
     private let context: Context
     private var state = State.created
+    /// Statements each connection owes, sent ahead of its next command.
+    private var owed = OwedStatements()
     private var effects: [SnapshotRunEffect] = []
     /// Every error gathered so far, in order.
     private var errors: [String] = []
@@ -166,7 +173,8 @@ public struct SnapshotRun {
     private var catalogs: [CatalogRow] = []
     private var pendingDatabases: ArraySlice<DatabaseWork> = []
     private var pendingCopies: ArraySlice<CopyStep> = []
-    private var copy: (step: CopyStep, side: SnapshotSide)?
+    /// The copy in progress, with what its source side owed and sent with it.
+    private var copy: (step: CopyStep, side: SnapshotSide, sourcePreamble: [String])?
 
     public init(_ context: Context) {
         self.context = context
@@ -191,6 +199,8 @@ public struct SnapshotRun {
             }
             return try advance(event)
         } catch {
+            // ROLLBACK undoes whatever was owed.
+            owed = OwedStatements()
             state = .rollingBack(error)
             return emit(.rollBack)
         }
@@ -212,6 +222,14 @@ public struct SnapshotRun {
     }
 
     private mutating func advance(_ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
+        // What was sent ahead of a command must succeed: its failure costs
+        // the snapshot, as when it went alone.
+        if case .preambleFailed(let failure) = event {
+            switch state {
+            case .recordingIncompatibility, .rollingBack, .recordingAbort: unexpected(event)
+            default: throw failure.isQueryCanceled ? .overBudget : .failed(failure)
+            }
+        }
         switch state {
         case .created, .finished:
             preconditionFailure("SnapshotRun answered \(event) outside of a run")
@@ -234,16 +252,6 @@ public struct SnapshotRun {
             state = .recordingIncompatibility(message, write)
             return step
 
-        case .beginningRepository:
-            _ = try rows(event)
-            state = .beginningRemote
-            return emit(.execute(.simple(SessionSQL.begin), on: .remote))
-
-        case .beginningRemote:
-            _ = try rows(event)
-            state = .listingDatasources
-            return emit(.execute(.parameterized(statements.globalDatasources(srvid: context.srvid)), on: .repository))
-
         case .listingDatasources:
             let datasources: [DatasourceRow] = decode(try rows(event), as: "datasource") {
                 row throws(RowDecodingError) in
@@ -263,7 +271,7 @@ public struct SnapshotRun {
         case .readingRemoteNow:
             remoteNow = (try rows(event).first?.first ?? nil) ?? ""
             state = .listingRemoteDatabases
-            return emit(.execute(.simple(RemoteSQL.databases), on: .remote))
+            return execute(.simple(RemoteSQL.databases), on: .remote)
 
         case .listingRemoteDatabases:
             remoteDatabases = try rows(event).compactMap { $0.first ?? nil }
@@ -271,7 +279,7 @@ public struct SnapshotRun {
                 srvid: context.srvid, serverVersionNum: context.remoteServerVersionNum)
             {
                 state = .listingModules
-                return emit(.execute(.parameterized(statement), on: .repository))
+                return execute(.parameterized(statement), on: .repository)
             }
             return listCatalogs()
 
@@ -290,8 +298,9 @@ public struct SnapshotRun {
         case .openingDatabase(let work):
             switch event {
             case .succeeded:
-                state = .beginningDatabase(work)
-                return emit(.execute(.simple(SessionSQL.begin), on: .database))
+                owe(.simple(SessionSQL.begin), on: .database)
+                pendingCopies = work.copies[...]
+                return nextDatabaseCopy()
             case .failed(let failure):
                 errors.append(SnapshotErrorText.databaseConnectionFailed(dbname: work.dbname, detail: failure.message))
                 return nextDatabase()
@@ -299,10 +308,12 @@ public struct SnapshotRun {
                 unexpected(event)
             }
 
-        case .beginningDatabase(let work):
+        case .sendingOwed(let followUp):
             _ = try rows(event)
-            pendingCopies = work.copies[...]
-            return nextDatabaseCopy()
+            switch followUp {
+            case .integrate: return integrate()
+            case .nextDatabase: return nextDatabaseCopy()
+            }
 
         case .integrating(let phase):
             return try advanceIntegration(phase, event)
@@ -310,6 +321,7 @@ public struct SnapshotRun {
         case .committingRepository:
             _ = try rows(event)
             state = .committingRemote
+            precondition(owed.isEmpty(.remote), "SnapshotRun: the remote's owed statements must go before the commit")
             return emit(.execute(.simple(SessionSQL.commit), on: .remote))
 
         case .committingRemote:
@@ -336,18 +348,9 @@ public struct SnapshotRun {
             state = .recordingAbort(message, write, followUps: followUps)
             return step
 
-        case .fencing(let phase):
-            let fenceRows = try rows(event)
-            guard let fence = context.fence else { preconditionFailure("SnapshotRun: fencing without a fence") }
-            switch phase {
-            case .limitingIdleTime:
-                state = .fencing(.checking)
-                return emit(
-                    .execute(.parameterized(CoordinationSQL.fence(srvid: context.srvid, fence)), on: .repository))
-            case .checking:
-                if fenceRows.isEmpty { throw .fenced }
-                return takeSnapshot()
-            }
+        case .checkingFence:
+            if try rows(event).isEmpty { throw .fenced }
+            return takeSnapshot()
         }
     }
 
@@ -372,8 +375,11 @@ public struct SnapshotRun {
         remoteSchemas = remote.schemas
         repositorySchemas = repository.schemas
         collectsPerDatabaseData = version.collectsPerDatabaseData
-        state = .beginningRepository
-        return emit(.execute(.simple(SessionSQL.begin), on: .repository))
+        // Both BEGINs go with their connection's first statement.
+        owe(.simple(SessionSQL.begin), on: .repository)
+        owe(.simple(SessionSQL.begin), on: .remote)
+        state = .listingDatasources
+        return execute(.parameterized(statements.globalDatasources(srvid: context.srvid)), on: .repository)
     }
 
     /// The repository's statements for its powa version; without a valid
@@ -415,7 +421,7 @@ public struct SnapshotRun {
         }
         guard collectsPerDatabaseData else { return integrate() }
         state = .readingRemoteNow
-        return emit(.execute(.simple(RemoteSQL.now), on: .remote))
+        return execute(.simple(RemoteSQL.now), on: .remote)
     }
 
     private mutating func listCatalogs() -> SnapshotRunStep {
@@ -425,7 +431,7 @@ public struct SnapshotRun {
                 forceRefresh: context.catalogRefresh != nil)
         else { return planDatabases() }
         state = .listingCatalogs
-        return emit(.execute(.parameterized(statement), on: .repository))
+        return execute(.parameterized(statement), on: .repository)
     }
 
     private mutating func planDatabases() -> SnapshotRunStep {
@@ -447,6 +453,7 @@ public struct SnapshotRun {
 
     private mutating func nextDatabaseCopy() -> SnapshotRunStep {
         if let copy = pendingCopies.popFirst() { return startCopy(copy, from: .database) }
+        if let step = sendOwed(on: .database, then: .nextDatabase) { return step }
         effects.append(.closeDatabase)
         return nextDatabase()
     }
@@ -470,51 +477,53 @@ public struct SnapshotRun {
     // MARK: One copy
 
     private mutating func startCopy(_ step: CopyStep, from side: SnapshotSide) -> SnapshotRunStep {
-        copy = (step, side)
+        let sourcePreamble = owed.takeText(side)
+        copy = (step, side, sourcePreamble)
         log(.debug, "Working on \(step.name)")
         state = .copying(.streaming)
-        // Each savepoint travels with its side's COPY: one round trip each.
+        // Each savepoint travels with its side's COPY, and so does what
+        // each side owes: one round trip each.
         return emit(
             .copy(
                 SnapshotCopy(
                     name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
-                    targetSQL: Savepoint.data.create + "; " + step.target)))
+                    targetSQL: Savepoint.data.create + "; " + step.target,
+                    sourcePreamble: sourcePreamble, targetPreamble: owed.takeText(.repository))))
     }
 
     private mutating func advanceCopy(_ phase: CopyPhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
-        guard let (step, side) = copy else { preconditionFailure("SnapshotRun: copy answered without a copy") }
+        guard let (step, side, sourcePreamble) = copy else {
+            preconditionFailure("SnapshotRun: copy answered without a copy")
+        }
         switch phase {
         case .streaming:
             switch event {
             case .copied(let rows, let bytes):
-                state = .copying(.releasingSource(CopiedVolume(rows: rows, bytes: bytes)))
-                return emit(.execute(.simple(Savepoint.source.release), on: side))
+                // Both releases go with their connection's next statement.
+                owe(.simple(Savepoint.source.release), on: side)
+                owe(.simple(Savepoint.data.release), on: .repository)
+                log(.debug, "\(step.name): \(rows) rows, \(bytes) bytes")
+                copied.rows += rows
+                copied.bytes += bytes
+                return cleanUp(step, on: side)
             case .copyFailed(let failure):
                 if failure.underlying.connectionBroken { throw .failed(failure.underlying) }
-                // A refused target means the source's statements never went out.
+                // A refused target means the source's statements never
+                // went out, what the source owed with them included.
                 if case .targetRefused = failure {
+                    owed.restore(sourcePreamble, on: side)
                     state = .copying(.rollingBackData(failure))
-                    return emit(.execute(.simple(Savepoint.data.rollback), on: .repository))
+                    return execute(.simple(Savepoint.data.rollback), on: .repository)
                 }
                 state = .copying(.rollingBackSource(failure))
-                return emit(.execute(.simple(Savepoint.source.rollback), on: side))
+                return execute(.simple(Savepoint.source.rollback), on: side)
             default:
                 unexpected(event)
             }
-        case .releasingSource(let volume):
-            _ = try rows(event)
-            state = .copying(.releasingData(volume))
-            return emit(.execute(.simple(Savepoint.data.release), on: .repository))
-        case .releasingData(let volume):
-            _ = try rows(event)
-            log(.debug, "\(step.name): \(volume.rows) rows, \(volume.bytes) bytes")
-            copied.rows += volume.rows
-            copied.bytes += volume.bytes
-            return cleanUp(step, on: side)
         case .rollingBackSource(let failure):
             _ = try rows(event)
             state = .copying(.rollingBackData(failure))
-            return emit(.execute(.simple(Savepoint.data.rollback), on: .repository))
+            return execute(.simple(Savepoint.data.rollback), on: .repository)
         case .rollingBackData(let failure):
             _ = try rows(event)
             switch failure {
@@ -527,18 +536,15 @@ public struct SnapshotRun {
         case .cleaningUp(let cleanup):
             switch try partOutcome(event) {
             case .success:
-                state = .copying(.releasingCleanup)
-                return emit(.execute(.simple(Savepoint.source.release), on: side))
+                owe(.simple(Savepoint.source.release), on: side)
+                return copyDone(from: side)
             case .failure(let failure):
                 state = .copying(.rollingBackCleanup(cleanup, failure))
-                return emit(.execute(.simple(Savepoint.source.rollback), on: side))
+                return execute(.simple(Savepoint.source.rollback), on: side)
             }
         case .rollingBackCleanup(let cleanup, let failure):
             _ = try rows(event)
             errors.append(SnapshotErrorText.cleanupFailed(cleanup: cleanup, detail: failure.message))
-            return copyDone(from: side)
-        case .releasingCleanup:
-            _ = try rows(event)
             return copyDone(from: side)
         }
     }
@@ -554,7 +560,7 @@ public struct SnapshotRun {
         case .run(let cleanup)?:
             log(.debug, "Calling \(cleanup)...")
             state = .copying(.cleaningUp(cleanup))
-            return emit(.execute(.simple(Savepoint.source.create + "; " + cleanup), on: side))
+            return execute(.simple(Savepoint.source.create + "; " + cleanup), on: side)
         }
     }
 
@@ -569,25 +575,26 @@ public struct SnapshotRun {
     /// the commit, so a worker frozen from here on must not hold it past a
     /// lease.
     private mutating func integrate() -> SnapshotRunStep {
+        // Every remote statement that must succeed is answered before the
+        // repository can commit.
+        if let step = sendOwed(on: .remote, then: .integrate) { return step }
         guard let fence = context.fence else { return takeSnapshot() }
-        state = .fencing(.limitingIdleTime)
-        return emit(.execute(.parameterized(CoordinationSQL.idleInTransactionTimeout(fence)), on: .repository))
+        owe(.parameterized(CoordinationSQL.idleInTransactionTimeout(fence)), on: .repository)
+        state = .checkingFence
+        return execute(.parameterized(CoordinationSQL.fence(srvid: context.srvid, fence)), on: .repository)
     }
 
     private mutating func takeSnapshot() -> SnapshotRunStep {
         log(.debug, "Calling powa_take_snapshot(\(context.srvid))...")
-        state = .integrating(.creatingSavepoint)
-        return emit(.execute(.simple(Savepoint.takeSnapshot.create), on: .repository))
+        owe(.simple(Savepoint.takeSnapshot.create), on: .repository)
+        state = .integrating(.taking)
+        return execute(.parameterized(statements.takeSnapshot(srvid: context.srvid)), on: .repository)
     }
 
     private mutating func advanceIntegration(_ phase: IntegratePhase, _ event: SnapshotRunEvent) throws(Abort)
         -> SnapshotRunStep
     {
         switch phase {
-        case .creatingSavepoint:
-            _ = try rows(event)
-            state = .integrating(.taking)
-            return emit(.execute(.parameterized(statements.takeSnapshot(srvid: context.srvid)), on: .repository))
         case .taking:
             switch try partOutcome(event) {
             case .success(let rows):
@@ -596,42 +603,28 @@ public struct SnapshotRun {
                     log(.warning, "Number of errors during snapshot: \(failedFunctions)")
                     log(.warning, " Check the logs on the repository server")
                 }
-                state = .integrating(.releasing)
-                return emit(.execute(.simple(Savepoint.takeSnapshot.release), on: .repository))
+                owe(.simple(Savepoint.takeSnapshot.release), on: .repository)
+                return recordErrors()
             case .failure(let failure):
                 state = .integrating(.rollingBack(failure))
-                return emit(.execute(.simple(Savepoint.takeSnapshot.rollback), on: .repository))
+                return execute(.simple(Savepoint.takeSnapshot.rollback), on: .repository)
             }
         case .rollingBack(let failure):
             _ = try rows(event)
             state = .integrating(.clearingErrors(failure))
-            return emit(.execute(.parameterized(statements.clearErrors(srvid: context.srvid)), on: .repository))
+            return execute(.parameterized(statements.clearErrors(srvid: context.srvid)), on: .repository)
         case .clearingErrors(let failure):
             _ = try rows(event)
             errors.append(SnapshotErrorText.takeSnapshotFailed(srvid: context.srvid, detail: failure.message))
-            return setApplicationName()
-        case .releasing:
-            _ = try rows(event)
-            return setApplicationName()
-        case .settingApplicationName:
-            _ = try rows(event)
-            guard !errors.isEmpty else { return commit() }
-            state = .integrating(.creatingMetasSavepoint)
-            return emit(.execute(.simple(Savepoint.metas.create), on: .repository))
-        case .creatingMetasSavepoint:
-            _ = try rows(event)
-            state = .integrating(.appendingErrors)
-            return emit(
-                .execute(
-                    .parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository))
+            return recordErrors()
         case .appendingErrors:
             switch try partOutcome(event) {
             case .success:
-                state = .integrating(.releasingMetas)
-                return emit(.execute(.simple(Savepoint.metas.release), on: .repository))
+                owe(.simple(Savepoint.metas.release), on: .repository)
+                return commit()
             case .failure(let failure):
                 state = .integrating(.rollingBackMetas(failure))
-                return emit(.execute(.simple(Savepoint.metas.rollback), on: .repository))
+                return execute(.simple(Savepoint.metas.rollback), on: .repository)
             }
         case .rollingBackMetas(let failure):
             _ = try rows(event)
@@ -640,23 +633,23 @@ public struct SnapshotRun {
                 "Could not report errors for server \(context.srvid): \(failure) (they are in this log only; check the repository's log)"
             )
             return commit()
-        case .releasingMetas:
-            _ = try rows(event)
-            return commit()
         }
     }
 
-    /// `powa_take_snapshot` renames the session as it goes.
-    private mutating func setApplicationName() -> SnapshotRunStep {
-        state = .integrating(.settingApplicationName)
-        return emit(
-            .execute(
-                .parameterized(SessionSQL.setApplicationName(context.repositoryApplicationName)), on: .repository))
+    /// The session's name set again (`powa_take_snapshot` renames the
+    /// session as it goes), then the errors gathered so far appended in
+    /// their savepoint, or the commit when there are none.
+    private mutating func recordErrors() -> SnapshotRunStep {
+        owe(.parameterized(SessionSQL.setApplicationName(context.repositoryApplicationName)), on: .repository)
+        guard !errors.isEmpty else { return commit() }
+        owe(.simple(Savepoint.metas.create), on: .repository)
+        state = .integrating(.appendingErrors)
+        return execute(.parameterized(statements.appendErrors(srvid: context.srvid, errors: errors)), on: .repository)
     }
 
     private mutating func commit() -> SnapshotRunStep {
         state = .committingRepository
-        return emit(.execute(.simple(SessionSQL.commit), on: .repository))
+        return execute(.simple(SessionSQL.commit), on: .repository)
     }
 
     // MARK: Ending
@@ -704,6 +697,26 @@ public struct SnapshotRun {
     }
 
     // MARK: Helpers
+
+    /// `sql` goes ahead of `side`'s next command.
+    private mutating func owe(_ sql: SnapshotSQL, on side: SnapshotSide) {
+        owed.append(sql, on: side)
+    }
+
+    /// Runs `sql` on `side`, after what that connection owes.
+    private mutating func execute(_ sql: SnapshotSQL, on side: SnapshotSide) -> SnapshotRunStep {
+        emit(.execute(sql, on: side, after: owed.take(side)))
+    }
+
+    /// Sends what `side` owes, when it owes anything, as a command of its
+    /// own (the last statement as the command's, the others ahead of it);
+    /// nil when it owes nothing.
+    private mutating func sendOwed(on side: SnapshotSide, then followUp: OwedFollowUp) -> SnapshotRunStep? {
+        var statements = owed.take(side)
+        guard let last = statements.popLast() else { return nil }
+        state = .sendingOwed(then: followUp)
+        return emit(.execute(last, on: side, after: statements))
+    }
 
     private func fencedWrite(_ statement: SQLStatement) -> FencedWrite {
         FencedWrite(statement, srvid: context.srvid, fence: context.fence)

@@ -26,6 +26,12 @@ public struct SnapshotCopy: Equatable, Sendable {
     public var sourceSQL: String
     /// The data savepoint, then `COPY … FROM STDIN`.
     public var targetSQL: String
+    /// Statements of what came before on the source's side (its `BEGIN`,
+    /// the last savepoint's `RELEASE`), one each, sent in the same message
+    /// ahead of `sourceSQL`; they must succeed.
+    public var sourcePreamble: [String] = []
+    /// The same on the repository, ahead of `targetSQL`.
+    public var targetPreamble: [String] = []
 }
 
 /// What the worker does next for the snapshot in progress. Every command
@@ -34,9 +40,19 @@ public enum SnapshotRunCommand: Equatable, Sendable {
     /// Read the remote's installed extensions again (the remote connection
     /// lives long); answer `.remoteExtensionsRead` or `.failed`.
     case readRemoteExtensions
-    /// Run `sql`; answer `.succeeded` with the rows or `.failed`.
-    case execute(SnapshotSQL, on: SnapshotSide)
-    /// Stream one copy; answer `.copied` or `.copyFailed`.
+    /// Run `preamble` then `sql` in one round trip; answer `.succeeded`
+    /// with `sql`'s rows, `.failed` when `sql` failed, `.preambleFailed`
+    /// when a statement of the preamble did (`sql` then did not run).
+    ///
+    /// The preamble holds statements whose answer needs no decision before
+    /// what follows (a `BEGIN`, a savepoint's `RELEASE`, the session's
+    /// name), one statement each, all of which must succeed: sent with the
+    /// next statement on the same connection instead of alone, they cost no
+    /// round trip of their own. With a parameterized statement in it, `sql`
+    /// is one statement (they go in libpq's pipeline mode).
+    case execute(SnapshotSQL, on: SnapshotSide, after: [SnapshotSQL] = [])
+    /// Stream one copy; answer `.copied`, `.copyFailed`, or
+    /// `.preambleFailed` when a statement of either preamble failed.
     case copy(SnapshotCopy)
     /// Open a connection to one remote database (closing the previous
     /// one); answer `.succeeded` with no rows or `.failed`.

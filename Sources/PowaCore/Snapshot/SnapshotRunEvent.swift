@@ -6,6 +6,9 @@ public enum SnapshotRunEvent: Equatable, Sendable {
     /// text format.
     case succeeded(rows: [[String?]])
     case failed(StatementFailure)
+    /// A statement sent ahead of the command's own (its preamble) failed;
+    /// the command's own statement did not run.
+    case preambleFailed(StatementFailure)
     case copied(rows: Int, bytes: Int)
     case copyFailed(CopyFailure)
     /// Answer to `.rollBack`: whether each connection is still usable.

@@ -14,8 +14,8 @@ public struct SupervisorTimings: Equatable, Sendable {
     /// A worker that sends nothing for this long past the heartbeat it
     /// promised is suspected: during a snapshot it beats every
     /// `WorkerMessage.heartbeatInterval` (3 s), so 15 s of silence is five
-    /// missed beats; an idle worker beats every 20 s and is suspected after
-    /// 20 + 15 s. A suspect's pipe is read and its `/proc` state checked
+    /// missed beats; an idle worker says something at least every 60 s and
+    /// is suspected after 60 + 15 s. A suspect's pipe is read and its `/proc` state checked
     /// before any verdict (see `slowWorkerExtension`).
     public var watchdogSilenceLimit: Duration = .seconds(15)
     /// A new process has this long, from its real start, to send its first

@@ -23,9 +23,9 @@ import Testing
         var harness = fenced()
         let (result, _) = harness.drive()
         var expected = SnapshotRunTests.healthyPowa4
-        let take = expected.firstIndex(of: "repository: SAVEPOINT powa_take_snapshot")!
-        expected.insert(
-            contentsOf: ["repository: limit idle time to the lease", "repository: check ownership"], at: take)
+        let take = expected.firstIndex(of: "repository: RELEASE data + SAVEPOINT powa_take_snapshot + take snapshot")!
+        expected[take] = "repository: SAVEPOINT powa_take_snapshot + take snapshot"
+        expected.insert("repository: RELEASE data + limit idle time to the lease + check ownership", at: take)
         #expect(harness.transcript == expected)
         #expect(result.isCommitted)
     }
@@ -40,10 +40,10 @@ import Testing
         var harness = fenced(ownsServer: false)
         let (result, followUps) = harness.drive()
         #expect(
-            harness.transcript.suffix(4) == [
-                "repository: limit idle time to the lease", "repository: check ownership", "roll back", "finish",
+            harness.transcript.suffix(3) == [
+                "repository: RELEASE data + limit idle time to the lease + check ownership", "roll back", "finish",
             ])
-        #expect(!harness.transcript.contains("repository: take snapshot"))
+        #expect(!harness.transcript.contains { $0.hasSuffix("take snapshot") })
         #expect(!harness.ran(.simple(SessionSQL.commit), on: .remote))
         #expect(result == .notCommitted(reason: Self.refusal, countsAsFailure: true))
         #expect(followUps.isEmpty, "the errors are the new owner's to record")
@@ -53,7 +53,7 @@ import Testing
     @Test func aFailedFenceStatementEndsTheSnapshotAsAFailure() {
         var harness = fenced()
         harness.override = { _, command in
-            if case .execute(.parameterized(CoordinationSQL.fence(srvid: SnapshotRunHarness.srvid, Self.fence)), _) =
+            if case .execute(.parameterized(CoordinationSQL.fence(srvid: SnapshotRunHarness.srvid, Self.fence)), _, _) =
                 command
             {
                 return .failed(Failures.statement)
@@ -61,7 +61,7 @@ import Testing
             return nil
         }
         let (result, _) = harness.drive()
-        #expect(!harness.transcript.contains("repository: take snapshot"))
+        #expect(!harness.transcript.contains { $0.hasSuffix("take snapshot") })
         #expect(result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
     }
 

@@ -50,9 +50,21 @@ struct SnapshotRunHarness {
         effects.compactMap { if case .log(level, let text) = $0 { text } else { nil } }
     }
 
-    /// The statements the machine executed, in order, with their side.
+    /// The statements the machine executed, in order, with their side:
+    /// those sent ahead of a command (its preamble) first. A copy's
+    /// preambles count, not its COPY statements.
     var executed: [(SnapshotSQL, SnapshotSide)] {
-        commands.compactMap { if case .execute(let sql, let side) = $0 { (sql, side) } else { nil } }
+        commands.flatMap { command -> [(SnapshotSQL, SnapshotSide)] in
+            switch command {
+            case .execute(let sql, let side, let preamble):
+                return preamble.map { ($0, side) } + [(sql, side)]
+            case .copy(let copy):
+                return copy.targetPreamble.map { (.simple($0), .repository) }
+                    + copy.sourcePreamble.map { (.simple($0), copy.from) }
+            default:
+                return []
+            }
+        }
     }
 
     var simpleStatements: [String] {
@@ -88,7 +100,7 @@ struct SnapshotRunHarness {
         switch command {
         case .readRemoteExtensions:
             return .remoteExtensionsRead(remote)
-        case .execute(let statement, _):
+        case .execute(let statement, _, _):
             switch statement {
             case .parameterized(sql.globalDatasources(srvid: Self.srvid)): return .succeeded(rows: datasources)
             case .parameterized(sql.takeSnapshot(srvid: Self.srvid)): return .succeeded(rows: [[failedFunctions]])
@@ -146,30 +158,71 @@ extension SnapshotRunCommand {
     var copyName: String? { if case .copy(let copy) = self { copy.name } else { nil } }
 
     func executes(_ text: String) -> Bool {
-        if case .execute(.simple(let sql), _) = self { return sql == text }
+        if case .execute(.simple(let sql), _, _) = self { return sql == text }
         return false
     }
 
     func executes(_ statement: SQLStatement) -> Bool {
-        if case .execute(.parameterized(let sql), _) = self { return sql == statement }
+        if case .execute(.parameterized(let sql), _, _) = self { return sql == statement }
         return false
     }
 
-    var side: SnapshotSide? { if case .execute(_, let side) = self { side } else { nil } }
+    var side: SnapshotSide? { if case .execute(_, let side, _) = self { side } else { nil } }
+
+    /// How many statements the command sends ahead of its own.
+    var preambleCount: Int {
+        switch self {
+        case .execute(_, _, let preamble): preamble.count
+        case .copy(let copy): copy.targetPreamble.count + copy.sourcePreamble.count
+        default: 0
+        }
+    }
 }
 
 extension SnapshotRunHarness {
-    /// The commands as short lines, for readable expectations.
+    /// The commands as short lines, for readable expectations: the
+    /// statements one command sends together are joined by ` + `, those
+    /// it sends ahead of its own first.
     var transcript: [String] { commands.map(describe) }
 
     func describe(_ command: SnapshotRunCommand) -> String {
         switch command {
+        case .execute(let sql, let side, let preamble) where !preamble.isEmpty:
+            return "\(side): " + (preamble + [sql]).map(name).joined(separator: " + ")
+        case .copy(let copy) where !copy.targetPreamble.isEmpty || !copy.sourcePreamble.isEmpty:
+            let ahead =
+                copy.targetPreamble.map { "repository: \($0)" } + copy.sourcePreamble.map { "\(copy.from): \($0)" }
+            return (ahead + [mainStatement(command)]).joined(separator: " + ")
+        default:
+            return mainStatement(command)
+        }
+    }
+
+    /// The command's own statement, without what it sends ahead.
+    func mainStatement(_ command: SnapshotRunCommand) -> String {
+        switch command {
         case .readRemoteExtensions:
             return "read extensions"
-        case .execute(.simple(let text), let side):
-            if text.hasPrefix(Savepoint.source.create + "; ") { return "\(side): SAVEPOINT src + cleanup" }
-            return "\(side): \(text)"
-        case .execute(.parameterized(let statement), let side):
+        case .execute(let sql, let side, _):
+            return "\(side): " + name(sql)
+        case .copy(let copy):
+            return "copy \(copy.name) from \(copy.from)"
+        case .openDatabase(let dbname):
+            return "open \(dbname)"
+        case .rollBack:
+            return "roll back"
+        case .finish:
+            return "finish"
+        }
+    }
+
+    /// A short name for one statement.
+    func name(_ statement: SnapshotSQL) -> String {
+        switch statement {
+        case .simple(let text):
+            if text.hasPrefix(Savepoint.source.create + "; ") { return "SAVEPOINT src + cleanup" }
+            return text
+        case .parameterized(let statement):
             let srvid = Self.srvid
             let names: [(String, String)] = [
                 (sql.globalDatasources(srvid: srvid).text, "list datasources"),
@@ -189,15 +242,7 @@ extension SnapshotRunHarness {
                         ?? "-", "list catalogs"
                 ),
             ]
-            return "\(side): " + (names.first { $0.0 == statement.text }?.1 ?? statement.text)
-        case .copy(let copy):
-            return "copy \(copy.name) from \(copy.from)"
-        case .openDatabase(let dbname):
-            return "open \(dbname)"
-        case .rollBack:
-            return "roll back"
-        case .finish:
-            return "finish"
+            return names.first { $0.0 == statement.text }?.1 ?? statement.text
         }
     }
 

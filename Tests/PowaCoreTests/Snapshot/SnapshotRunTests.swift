@@ -5,27 +5,33 @@ import Testing
 /// The snapshot's sequence of decisions, without a socket: what runs
 /// where, what a failure costs, what is rolled back and what is recorded.
 @Suite struct SnapshotRunTests {
+    /// Every statement of the reference's sequence, in its order on each
+    /// connection; those joined by ` + ` go in one round trip.
     static let healthyPowa4 = [
         "read extensions",
-        "repository: BEGIN",
-        "remote: BEGIN",
-        "repository: list datasources",
-        "copy pg_stat_statements from remote",
+        "repository: BEGIN + list datasources",
+        "remote: BEGIN + copy pg_stat_statements from remote",
+        "repository: RELEASE data + remote: RELEASE src + copy pg_qualstats from remote",
+        "remote: RELEASE src + SAVEPOINT src + cleanup",
         "remote: RELEASE src",
-        "repository: RELEASE data",
-        "copy pg_qualstats from remote",
-        "remote: RELEASE src",
-        "repository: RELEASE data",
-        "remote: SAVEPOINT src + cleanup",
-        "remote: RELEASE src",
-        "repository: SAVEPOINT powa_take_snapshot",
-        "repository: take snapshot",
-        "repository: RELEASE powa_take_snapshot",
-        "repository: set application_name",
-        "repository: COMMIT",
+        "repository: RELEASE data + SAVEPOINT powa_take_snapshot + take snapshot",
+        "repository: RELEASE powa_take_snapshot + set application_name + COMMIT",
         "remote: COMMIT",
         "finish",
     ]
+
+    /// Each statement of a healthy PoWA 4 snapshot, as the command that
+    /// sends it and its place among that command's statements (its
+    /// preamble first, its own last).
+    static let healthyPowa4Statements: [StatementPosition] = {
+        var harness = SnapshotRunHarness()
+        _ = harness.drive()
+        return harness.commands.dropLast().enumerated().flatMap { index, command in
+            (0...command.preambleCount).map {
+                StatementPosition(command: index, statement: $0, isOwn: $0 == command.preambleCount)
+            }
+        }
+    }()
 
     @Test func aHealthySnapshotCopiesEachDatasourceInSavepointsAndCommitsTheRepositoryBeforeTheRemote() throws {
         var harness = SnapshotRunHarness()
@@ -87,14 +93,14 @@ import Testing
         let (result, _) = harness.drive()
         let error = SnapshotErrorText.sourceFailed(datasource: "pg_qualstats", detail: Failures.statement.message)
         #expect(
-            Array(harness.transcript[7...11]) == [
-                "copy pg_qualstats from remote",
+            Array(harness.transcript[3...7]) == [
+                "repository: RELEASE data + remote: RELEASE src + copy pg_qualstats from remote",
                 "remote: ROLLBACK TO src",
                 "repository: ROLLBACK TO data",
                 "remote: SAVEPOINT src + cleanup",
                 "remote: RELEASE src",
             ])
-        #expect(harness.transcript.contains("repository: SAVEPOINT metas"))
+        #expect(harness.ran(.simple(Savepoint.metas.create), on: .repository))
         #expect(harness.recordedErrors("append") == [error])
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
         #expect(harness.logs(.warning) == [error])
@@ -111,8 +117,13 @@ import Testing
         var harness = SnapshotRunHarness()
         harness.override = { _, command in command.copyName == "pg_stat_statements" ? .copyFailed(failure) : nil }
         let (result, _) = harness.drive()
-        let expected = ["copy pg_stat_statements from remote"] + rollbacks + ["copy pg_qualstats from remote"]
-        #expect(Array(harness.transcript[4..<(4 + expected.count)]) == expected)
+        // The remote's BEGIN never went out with the refused copy: it goes
+        // with the next statement on the remote.
+        let next =
+            rollbacks.count == 1
+            ? "remote: BEGIN + copy pg_qualstats from remote" : "copy pg_qualstats from remote"
+        let expected = ["remote: BEGIN + copy pg_stat_statements from remote"] + rollbacks + [next]
+        #expect(Array(harness.transcript[2..<(2 + expected.count)]) == expected)
         let error = SnapshotErrorText.insertFailed(datasource: "pg_stat_statements", detail: Failures.statement.message)
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 10, bytes: 100)))
     }
@@ -120,16 +131,16 @@ import Testing
     @Test func aFailedCleanupRollsBackItsSavepointAndIsRecorded() throws {
         var harness = SnapshotRunHarness()
         harness.override = { _, command in
-            if case .execute(.simple(let text), _) = command, text.hasPrefix("SAVEPOINT src; SELECT") {
+            if case .execute(.simple(let text), _, _) = command, text.hasPrefix("SAVEPOINT src; SELECT") {
                 return .failed(Failures.statement)
             }
             return nil
         }
         let (result, _) = harness.drive()
         #expect(
-            Array(harness.transcript[10...12]) == [
-                "remote: SAVEPOINT src + cleanup", "remote: ROLLBACK TO src",
-                "repository: SAVEPOINT powa_take_snapshot",
+            Array(harness.transcript[4...6]) == [
+                "remote: RELEASE src + SAVEPOINT src + cleanup", "remote: ROLLBACK TO src",
+                "repository: RELEASE data + SAVEPOINT powa_take_snapshot + take snapshot",
             ])
         guard case .committed(let errors, _) = result else {
             Issue.record("expected a commit, got \(result)")
@@ -143,7 +154,7 @@ import Testing
         var harness = SnapshotRunHarness()
         harness.remote = InstalledExtensions([.init(name: "powa", schema: "public", version: "4.1.4")])
         let (result, _) = harness.drive()
-        #expect(!harness.transcript.contains("remote: SAVEPOINT src + cleanup"))
+        #expect(!harness.transcript.contains { $0.contains("SAVEPOINT src + cleanup") })
         let error = SnapshotErrorText.cleanupNeedsMissingExtension(
             datasource: "pg_qualstats", extname: "pg_qualstats", serverName: "127.0.0.1:5432")
         #expect(result == .committed(errors: [error], copied: CopiedVolume(rows: 20, bytes: 200)))
@@ -177,7 +188,7 @@ import Testing
         harness.datasources = []
         let (result, _) = harness.drive()
         #expect(harness.logs(.info) == ["No datasource configured for server 5"])
-        #expect(harness.transcript.contains("repository: take snapshot"))
+        #expect(harness.transcript.contains("repository: SAVEPOINT powa_take_snapshot + take snapshot"))
         #expect(result == .committed(errors: [], copied: CopiedVolume()))
     }
 
@@ -189,15 +200,12 @@ import Testing
         harness.override = { _, command in command.executes(take) ? .failed(Failures.statement) : nil }
         let (result, _) = harness.drive()
         #expect(
-            Array(harness.transcript[13...]) == [
-                "repository: take snapshot",
+            Array(harness.transcript[6...]) == [
+                "repository: RELEASE data + SAVEPOINT powa_take_snapshot + take snapshot",
                 "repository: ROLLBACK TO powa_take_snapshot",
                 "repository: clear errors",
-                "repository: set application_name",
-                "repository: SAVEPOINT metas",
-                "repository: append errors",
-                "repository: RELEASE metas",
-                "repository: COMMIT",
+                "repository: set application_name + SAVEPOINT metas + append errors",
+                "repository: RELEASE metas + COMMIT",
                 "remote: COMMIT",
                 "finish",
             ])
@@ -222,7 +230,7 @@ import Testing
         let append = harness.sql.appendErrors(srvid: 5, errors: []).text
         harness.override = { _, command in
             if command.copyName == "pg_stat_statements" { return .copyFailed(.source(Failures.statement)) }
-            if case .execute(.parameterized(let s), _) = command, s.text == append {
+            if case .execute(.parameterized(let s), _, _) = command, s.text == append {
                 return .failed(Failures.statement)
             }
             return nil
@@ -230,8 +238,8 @@ import Testing
         let (result, _) = harness.drive()
         #expect(
             harness.transcript.suffix(5) == [
-                "repository: append errors", "repository: ROLLBACK TO metas", "repository: COMMIT", "remote: COMMIT",
-                "finish",
+                "repository: RELEASE powa_take_snapshot + set application_name + SAVEPOINT metas + append errors",
+                "repository: ROLLBACK TO metas", "repository: COMMIT", "remote: COMMIT", "finish",
             ])
         #expect(harness.logs(.warning).contains { $0.hasPrefix("Could not report errors for server 5: ") })
         guard case .committed(let errors, _) = result else {
@@ -261,51 +269,76 @@ import Testing
         }
         let (result, _) = harness.drive()
         #expect(
-            harness.transcript.suffix(4) == ["repository: COMMIT", "roll back", "repository: replace errors", "finish"])
+            harness.transcript.suffix(4) == [
+                "repository: RELEASE powa_take_snapshot + set application_name + COMMIT", "roll back",
+                "repository: replace errors", "finish",
+            ])
         #expect(!harness.ran(.simple(SessionSQL.commit), on: .remote))
         #expect(result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
     }
 
     // MARK: Every step, failed
 
-    /// Each command of a healthy snapshot, answered with a statement
-    /// failure: the snapshot rolls back unless that command's failure is
+    /// Each statement of a healthy snapshot, answered with a statement
+    /// failure: the snapshot rolls back unless that statement's failure is
     /// documented to cost only its own part (a copy, a cleanup,
-    /// powa_take_snapshot, appending the errors, the remote's commit).
-    @Test(arguments: 0..<(healthyPowa4.count - 1))
-    func aFailedStepEndsTheSnapshotUnlessItsFailureCostsOnlyItsPart(index: Int) {
+    /// powa_take_snapshot, appending the errors, the remote's commit). A
+    /// statement sent ahead of another in the same round trip must succeed,
+    /// as it did when it went alone: its failure always rolls back.
+    @Test(arguments: healthyPowa4Statements)
+    func aFailedStatementEndsTheSnapshotUnlessItsFailureCostsOnlyItsPart(position: StatementPosition) {
         var harness = SnapshotRunHarness()
         harness.override = { i, command in
-            guard i == index else { return nil }
+            guard i == position.command else { return nil }
+            guard position.isOwn else { return .preambleFailed(Failures.statement) }
             return command.isCopy ? .copyFailed(.source(Failures.statement)) : .failed(Failures.statement)
         }
         let (result, _) = harness.drive()
-        let failed = Self.healthyPowa4[index]
+        let failed = harness.mainStatement(harness.commands[position.command])
         let costsOnlyItsPart =
-            failed.hasPrefix("copy ") || failed == "remote: SAVEPOINT src + cleanup"
-            || failed == "repository: take snapshot" || failed == "remote: COMMIT"
+            position.isOwn
+            && (failed.hasPrefix("copy ") || failed == "remote: SAVEPOINT src + cleanup"
+                || failed == "repository: take snapshot" || failed == "remote: COMMIT")
         if costsOnlyItsPart {
-            #expect(result.isCommitted, "\(failed): \(harness.transcript)")
+            #expect(result.isCommitted, "\(position): \(harness.transcript)")
         } else {
-            #expect(harness.commands[index + 1].isRollBack, "\(failed): \(harness.transcript)")
+            #expect(harness.commands[position.command + 1].isRollBack, "\(position): \(harness.transcript)")
             #expect(
                 result == .notCommitted(reason: "Error during snapshot: \(Failures.statement)", countsAsFailure: true))
             #expect(!harness.ran(.simple(SessionSQL.commit), on: .remote))
         }
     }
 
-    /// A broken connection under any step before the commit ends the
+    /// A broken connection under any statement before the commit ends the
     /// snapshot, even where a statement failure would cost only one part.
-    @Test(arguments: 1..<(healthyPowa4.count - 3))
-    func aBrokenConnectionAtAnyStepEndsTheSnapshot(index: Int) {
+    @Test(arguments: healthyPowa4Statements.filter { (1..<(healthyPowa4.count - 3)).contains($0.command) })
+    func aBrokenConnectionAtAnyStatementEndsTheSnapshot(position: StatementPosition) {
         var harness = SnapshotRunHarness()
         harness.override = { i, command in
-            guard i == index else { return nil }
+            guard i == position.command else { return nil }
+            guard position.isOwn else { return .preambleFailed(Failures.broken) }
             return command.isCopy ? .copyFailed(.source(Failures.broken)) : .failed(Failures.broken)
         }
         let (result, _) = harness.drive()
-        #expect(harness.commands[index + 1].isRollBack, "\(harness.transcript)")
+        #expect(harness.commands[position.command + 1].isRollBack, "\(harness.transcript)")
         #expect(!result.isCommitted)
+    }
+
+    /// The statements sent together are those of the reference's
+    /// sequence, in the same order on each connection.
+    @Test func theStatementsSentTogetherAreTheReferencesSequenceInItsOrder() {
+        var harness = SnapshotRunHarness()
+        _ = harness.drive()
+        let repository = harness.executed.filter { $0.1 == .repository }.map { harness.name($0.0) }
+        let remote = harness.executed.filter { $0.1 == .remote }.map { harness.name($0.0) }
+        #expect(
+            repository == [
+                "BEGIN", "list datasources", "RELEASE data", "RELEASE data", "SAVEPOINT powa_take_snapshot",
+                "take snapshot", "RELEASE powa_take_snapshot", "set application_name", "COMMIT",
+            ])
+        #expect(remote == ["BEGIN", "RELEASE src", "RELEASE src", "SAVEPOINT src + cleanup", "RELEASE src", "COMMIT"])
+        // The COPY statements themselves, with their savepoints, between them.
+        #expect(harness.commands.filter(\.isCopy).count == 2)
     }
 
     @Test func aBrokenRemoteIsDroppedAndTheErrorsReplacedOverTheHealthyRepository() {
@@ -345,7 +378,8 @@ import Testing
     /// budget ran out.
     @Test func aCancelledStatementThatMustSucceedCountsAsOverBudget() {
         var harness = SnapshotRunHarness()
-        harness.override = { index, _ in index == 3 ? .failed(Failures.cancelled) : nil }
+        // The listing of datasources.
+        harness.override = { index, _ in index == 1 ? .failed(Failures.cancelled) : nil }
         let (result, followUps) = harness.drive()
         let message = "Snapshot cancelled after running past its 30 s budget (snapshot_timeout)"
         #expect(harness.transcript.suffix(2) == ["roll back", "finish"])
@@ -384,14 +418,14 @@ import Testing
     func aSnapshotOverBudgetAtAnyStepRollsBackDropsTheRemoteAndRecordsWhy(index: Int) {
         var harness = SnapshotRunHarness()
         harness.override = { i, command in
-            i == 4 && index > 4 ? .copyFailed(.source(Failures.statement)) : nil
+            i == 2 && index > 2 ? .copyFailed(.source(Failures.statement)) : nil
         }
         harness.interruption = { $0 >= index ? .overBudget : nil }
         let (result, followUps) = harness.drive()
         let message = "Snapshot cancelled after running past its 30 s budget (snapshot_timeout)"
         var recorded = [message]
         // The failed copy's error counts once both its savepoints are rolled back.
-        if index > 6 {
+        if index > 4 {
             recorded.insert(
                 SnapshotErrorText.sourceFailed(datasource: "pg_stat_statements", detail: Failures.statement.message),
                 at: 0)
@@ -412,7 +446,9 @@ import Testing
         #expect(result.isCommitted)
     }
 
-    var healthyCommitIndex: Int { Self.healthyPowa4.firstIndex(of: "repository: COMMIT")! }
+    var healthyCommitIndex: Int {
+        Self.healthyPowa4.firstIndex { $0.hasSuffix("repository: COMMIT") || $0.hasSuffix(" + COMMIT") }!
+    }
 
     @Test func aStopThatComesWithAFailedCommitRollsBack() {
         var harness = SnapshotRunHarness()
@@ -445,31 +481,21 @@ import Testing
         #expect(
             harness.transcript == [
                 "read extensions",
-                "repository: BEGIN",
-                "remote: BEGIN",
-                "repository: list datasources",
-                "copy pg_stat_statements from remote",
-                "remote: RELEASE src",
-                "repository: RELEASE data",
-                "remote: \(RemoteSQL.now)",
+                "repository: BEGIN + list datasources",
+                "remote: BEGIN + copy pg_stat_statements from remote",
+                "remote: RELEASE src + \(RemoteSQL.now)",
                 "remote: \(RemoteSQL.databases)",
-                "repository: list db modules",
+                "repository: RELEASE data + list db modules",
                 "repository: list catalogs",
                 "open app",
-                "database: BEGIN",
-                "copy pg_stat_all_tables from database",
+                "database: BEGIN + copy pg_stat_all_tables from database",
+                // Sent before the connection closes, as it was.
                 "database: RELEASE src",
-                "repository: RELEASE data",
                 "open postgres",
-                "database: BEGIN",
-                "copy pg_stat_all_tables from database",
+                "repository: RELEASE data + database: BEGIN + copy pg_stat_all_tables from database",
                 "database: RELEASE src",
-                "repository: RELEASE data",
-                "repository: SAVEPOINT powa_take_snapshot",
-                "repository: take snapshot",
-                "repository: RELEASE powa_take_snapshot",
-                "repository: set application_name",
-                "repository: COMMIT",
+                "repository: RELEASE data + SAVEPOINT powa_take_snapshot + take snapshot",
+                "repository: RELEASE powa_take_snapshot + set application_name + COMMIT",
                 "remote: COMMIT",
                 "finish",
             ])
@@ -536,7 +562,7 @@ import Testing
         let (result, _) = harness.drive()
         let forced = harness.sql.catalogs(srvid: 5, serverVersionNum: 150_000, forceRefresh: true)
         #expect(forced.map { harness.ran(.parameterized($0), on: .repository) } == true)
-        #expect(harness.transcript.filter { $0 == "copy pg_class from database" }.count == 2)
+        #expect(harness.transcript.filter { $0.hasSuffix("copy pg_class from database") }.count == 2)
         #expect(result.isCommitted)
     }
 
@@ -557,9 +583,9 @@ import Testing
     @Test func aStopDuringADatabaseCopyRollsBack() {
         var harness = SnapshotRunHarness()
         harness.usePowa5()
-        harness.interruption = { index in index == 13 ? .stopping : nil }
+        harness.interruption = { index in index == 8 ? .stopping : nil }
         let (result, _) = harness.drive()
-        #expect(harness.transcript[13] == "copy pg_stat_all_tables from database")
+        #expect(harness.transcript[8] == "database: BEGIN + copy pg_stat_all_tables from database")
         #expect(harness.transcript.suffix(2) == ["roll back", "finish"])
         #expect(result == .notCommitted(reason: nil, countsAsFailure: false))
     }
@@ -567,4 +593,16 @@ import Testing
 
 extension SnapshotRunResult {
     var isCommitted: Bool { if case .committed = self { true } else { false } }
+}
+
+/// One statement of a command: `statement` counts the command's preamble
+/// first; `isOwn` marks the command's own statement, last.
+struct StatementPosition: CustomTestStringConvertible, Sendable {
+    var command: Int
+    var statement: Int
+    var isOwn: Bool
+
+    var testDescription: String {
+        "command \(command), \(isOwn ? "its own statement" : "statement \(statement) of its preamble")"
+    }
 }

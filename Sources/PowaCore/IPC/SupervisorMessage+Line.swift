@@ -1,0 +1,12 @@
+/// The supervisor's lines to a worker as bytes. `slot_granted`, sent once
+/// a snapshot to every worker, never changes: it is encoded once instead
+/// of by `JSONEncoder` each time.
+extension SupervisorMessage {
+    static let slotGrantedLine: [UInt8] = JSONLines.encode(SupervisorMessage.slotGranted) + [UInt8(ascii: "\n")]
+
+    /// One message as a line, newline included.
+    public func line() -> [UInt8] {
+        if case .slotGranted = self { return Self.slotGrantedLine }
+        return JSONLines.encode(self) + [UInt8(ascii: "\n")]
+    }
+}
