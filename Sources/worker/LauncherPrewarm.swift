@@ -95,7 +95,7 @@ enum LauncherPrewarm {
             switch step.command {
             case .readRemoteExtensions:
                 event = .remoteExtensionsRead(extensions)
-            case .execute(let statement, _):
+            case .execute(let statement, _, _):
                 event = .succeeded(rows: [])
                 if statement == .parameterized(sql.globalDatasources(srvid: srvid)) {
                     event = .succeeded(rows: [
