@@ -16,38 +16,18 @@ extension WorkerStatus {
     /// object. A non-finite number (never measured) is written as null.
     func jsonLine() -> [UInt8] {
         var text = "{\"bytes_copied\":\(bytesCopied),\"datasource_errors\":\(datasourceErrors)"
-        if let lastError { text += ",\"last_error\":" + Self.quoted(lastError) }
+        if let lastError { text += ",\"last_error\":" + JSONStringLiteral.quoted(lastError) }
         if let lastSnapshotDuration { text += ",\"last_snapshot_duration\":" + Self.number(lastSnapshotDuration) }
         if let lastSnapshotLateness { text += ",\"last_snapshot_lateness\":" + Self.number(lastSnapshotLateness) }
         if let lastSnapshotStart { text += ",\"last_snapshot_start\":" + Self.number(lastSnapshotStart) }
         text += ",\"rows_copied\":\(rowsCopied),\"snapshot_running\":\(snapshotRunning)"
         text += ",\"snapshots_failed\":\(snapshotsFailed),\"snapshots_taken\":\(snapshotsTaken)"
-        text += ",\"status\":" + Self.quoted(status) + ",\"type\":\"status\"}\n"
+        text += ",\"status\":" + JSONStringLiteral.quoted(status) + ",\"type\":\"status\"}\n"
         return Array(text.utf8)
     }
 
     private static func number(_ value: Double) -> String {
         value.isFinite ? value.description : "null"
-    }
-
-    /// A JSON string: quote, backslash and control characters escaped,
-    /// everything else as UTF-8.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     init(json value: JSONValue) throws(JSONLines.DecodeError) {

@@ -13,28 +13,8 @@ public enum WorkersStatusJSON {
         var result = "{"
         for srvid in statuses.keys.sorted() {
             if result.utf8.count > 1 { result += "," }
-            result += quoted(String(srvid)) + ":" + quoted(statuses[srvid]!)
+            result += JSONStringLiteral.quoted(String(srvid)) + ":" + JSONStringLiteral.quoted(statuses[srvid]!)
         }
         return result + "}"
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters
-    /// escaped; everything else, non-ASCII included, kept as is.
-    static func quoted(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{0}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

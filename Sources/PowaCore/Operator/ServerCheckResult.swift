@@ -29,5 +29,5 @@ public enum OperatorText {
     }
 
     /// A JSON string literal.
-    public static func json(_ text: String) -> String { WorkersStatusJSON.quoted(text) }
+    public static func json(_ text: String) -> String { JSONStringLiteral.quoted(text) }
 }

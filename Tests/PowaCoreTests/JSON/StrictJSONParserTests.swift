@@ -161,11 +161,11 @@ import Testing
         case .null: "null"
         case .bool(let flag): flag ? "true" : "false"
         case .number(let text): text
-        case .string(let text): WorkersStatusJSON.quoted(text)
+        case .string(let text): JSONStringLiteral.quoted(text)
         case .array(let elements): "[" + elements.map(serialize).joined(separator: ",\n") + "]"
         case .object(let members):
             "{ "
-                + members.map { "\(WorkersStatusJSON.quoted($0.key)) :\t\(serialize($0.value))" }.joined(
+                + members.map { "\(JSONStringLiteral.quoted($0.key)) :\t\(serialize($0.value))" }.joined(
                     separator: " , ") + " }"
         }
     }
