@@ -22,7 +22,6 @@ struct ControlLoop {
     static let shutdownGrace = 0.05
 
     mutating func run() -> Never {
-        var nextHeartbeat = SystemClock.now()
         var watchdog = SnapshotBudgetWatchdog()
         while true {
             let now = SystemClock.now()
@@ -31,13 +30,12 @@ struct ControlLoop {
             // line of any kind: at the usual frequencies an idle worker's
             // snapshots speak for it and it sends no heartbeat at all.
             let interval = WorkerMessage.heartbeatInterval(snapshotRunning: reporter.status.snapshotRunning)
-            nextHeartbeat = reporter.lastLineSentAt + interval
             // A collector thread that did not come back even with its
             // sockets shut down is hung: silence lets the watchdog end it.
-            if now >= nextHeartbeat, watchdog.sendsHeartbeats {
+            if now >= reporter.lastLineSentAt + interval, watchdog.sendsHeartbeats {
                 reporter.heartbeat()
-                nextHeartbeat = now + interval
             }
+            let nextHeartbeat = reporter.lastLineSentAt + interval
             if mailbox.isFinished { stop(reason: "collector ended") }
 
             var entries = [

@@ -529,9 +529,7 @@ struct SeveralInstancesTests {
                 }
                 try #require(split, "\(Self.logs(instances))")
                 repository.close()
-                try await dedicated.control("stop")
-                try await Task.sleep(nanoseconds: 2_000_000_000)
-                try await dedicated.control("start")
+                try await dedicated.bounce(downFor: .seconds(2))
                 repository = try PowaRepositoryFixture(
                     cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
                 defer { repository.close() }

@@ -336,9 +336,7 @@ struct SoakTests {
 
             // The repository restarted under both.
             repository.close()
-            try await dedicated.control("stop")
-            try await Task.sleep(nanoseconds: 2_000_000_000)
-            try await dedicated.control("start")
+            try await dedicated.bounce(downFor: .seconds(2))
             repository = try PowaRepositoryFixture(
                 cluster: dedicated.cluster, remote: TestEnvironment.powa4Remote, database: "powa")
             try await recovered(since: try repository.now(), "a repository restart")

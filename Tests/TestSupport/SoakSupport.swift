@@ -117,6 +117,14 @@ public final class DedicatedCluster: @unchecked Sendable {
         }
     }
 
+    /// Stops it, leaves it down for `downtime`, then starts it again: a
+    /// restart that clients see as an outage.
+    public func bounce(downFor downtime: Duration) async throws {
+        try await control("stop")
+        try await Task.sleep(for: downtime)
+        try await control("start")
+    }
+
     /// Stops it for good (its files go with the environment).
     public func remove() async {
         try? await control("kill")

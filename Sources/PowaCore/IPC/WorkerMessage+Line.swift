@@ -14,6 +14,11 @@ extension WorkerMessage {
     public static let heartbeatLine: [UInt8] = JSONLines.encode(WorkerMessage.heartbeat) + [UInt8(ascii: "\n")]
     static let slotRequestLine: [UInt8] = JSONLines.encode(WorkerMessage.slotRequest) + [UInt8(ascii: "\n")]
     static let slotReleaseLine: [UInt8] = JSONLines.encode(WorkerMessage.slotRelease) + [UInt8(ascii: "\n")]
+    /// Each fieldless message with its line, newline excluded.
+    static let fieldlessLines: [(message: WorkerMessage, line: ArraySlice<UInt8>)] = [
+        (.heartbeat, heartbeatLine.dropLast()), (.slotRequest, slotRequestLine.dropLast()),
+        (.slotRelease, slotReleaseLine.dropLast()),
+    ]
 
     /// One message as a line, newline included.
     public func line() -> [UInt8] {
@@ -27,10 +32,8 @@ extension WorkerMessage {
 
     /// Decodes one line (without its newline).
     public static func decode(line: some Collection<UInt8>) throws(JSONLines.DecodeError) -> WorkerMessage {
-        for (message, constant) in [
-            (WorkerMessage.heartbeat, heartbeatLine), (.slotRequest, slotRequestLine), (.slotRelease, slotReleaseLine),
-        ] where line.count == constant.count - 1 && line.elementsEqual(constant.dropLast()) {
-            return message
+        for fieldless in fieldlessLines where line.count == fieldless.line.count && line.elementsEqual(fieldless.line) {
+            return fieldless.message
         }
         let value: JSONValue
         do {

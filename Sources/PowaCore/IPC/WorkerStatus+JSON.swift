@@ -30,8 +30,9 @@ extension WorkerStatus {
         value.isFinite ? value.description : "null"
     }
 
+    /// - Parameter value: the line's object (`WorkerMessage.decode` checks
+    ///   that it is one).
     init(json value: JSONValue) throws(JSONLines.DecodeError) {
-        guard case .object = value else { throw .invalidMessage("a status is a JSON object") }
         guard let status = try Self.field("status", in: value, Self.string) else { throw Self.missing("status") }
         guard let running = try Self.field("snapshot_running", in: value, Self.bool) else {
             throw Self.missing("snapshot_running")
