@@ -62,10 +62,19 @@ extension PostgresConnection {
     /// preambles, one statement each, go in the same round trip too, ahead
     /// of their side's string, but their failure is told apart
     /// (`CopyError.preamble`): they belong to what came before.
+    ///
+    /// Several copies into this connection can share one message, which
+    /// saves a round trip each: the first sends the next copies' target
+    /// statements after its own (`target.following`), and each later one
+    /// only reads its answers (`target.sent`). A copy whose message goes on
+    /// (`target.continues`) reads only its own COPY's answer at its end; the
+    /// server then runs the next copy's statements while this worker reads
+    /// the next source. Any failure ends the message (the server skips the
+    /// rest of it), and this connection is left ready for a new one.
     @discardableResult
     public func copy(
         from source: PostgresConnection, sourceSQL: String, targetSQL: String,
-        sourcePreamble: [String] = [], targetPreamble: [String] = []
+        sourcePreamble: [String] = [], targetPreamble: [String] = [], target message: CopyTargetMessage = .alone
     ) throws(CopyError) -> CopyOutcome {
         let target: OpaquePointer
         let origin: OpaquePointer
@@ -81,7 +90,9 @@ extension PostgresConnection {
         }
 
         do {
-            try startCopy(target, targetSQL, after: targetPreamble, expecting: PGRES_COPY_IN)
+            try startCopy(
+                target, message.sent ? nil : ([targetSQL] + message.following).joined(separator: "; "),
+                after: targetPreamble, expecting: PGRES_COPY_IN)
         } catch {
             switch error {
             case .preamble(_, let failure): throw .preamble(failure)
@@ -160,26 +171,39 @@ extension PostgresConnection {
             throw .target(error)
         }
         var rows = 0
-        if let failure = finishResults(target, rows: &rows) {
-            throw .target(failure)
-        }
+        let failure =
+            message.continues ? finishCopyResult(target, rows: &rows) : finishResults(target, rows: &rows)
+        if let failure { throw .target(failure) }
         return CopyOutcome(rows: rows, bytes: bytes)
+    }
+
+    /// Ends a command left half-read (a message of chained copies whose
+    /// next COPY will not run): a COPY it started is ended with an error
+    /// and its answers are discarded, so that the connection takes the next
+    /// statement. Does nothing on an idle connection.
+    public func abandonPendingCommand() {
+        if transactionStatus == .active { abandonCopy() }
     }
 
     /// Sends `preamble` then a COPY statement (possibly after others) in
     /// one message, and checks that the server entered the expected COPY
     /// mode; a failure is the preamble's while fewer answers than its
     /// statements came.
+    ///
+    /// With `sql` nil, the message was sent earlier and only its next
+    /// answers are read, `preamble`'s first.
     fileprivate func startCopy(
-        _ handle: OpaquePointer, _ sql: String, after preamble: [String], expecting: ExecStatusType
+        _ handle: OpaquePointer, _ sql: String?, after preamble: [String], expecting: ExecStatusType
     ) throws(PreambleError) {
-        let text = (preamble + [sql]).joined(separator: "; ")
         var answered = 0
         func failure(_ error: PostgresError) -> PreambleError {
             answered < preamble.count ? .preamble(index: answered, error) : .statement(error)
         }
-        guard PQsendQuery(handle, text) == 1 else { throw failure(connectionError()) }
-        mayHoldBufferedNotifications = true
+        if let sql {
+            let text = (preamble + [sql]).joined(separator: "; ")
+            guard PQsendQuery(handle, text) == 1 else { throw failure(connectionError()) }
+            mayHoldBufferedNotifications = true
+        }
         while true {
             guard let result = PQgetResult(handle) else {
                 throw failure(
@@ -240,9 +264,60 @@ extension PostgresConnection {
         return failure
     }
 
+    /// Reads the one answer of a COPY whose message goes on; after a
+    /// failure the server skips the rest of the message, which is then
+    /// read to its end.
+    fileprivate func finishCopyResult(_ handle: OpaquePointer, rows: inout Int) -> PostgresError? {
+        guard let result = PQgetResult(handle) else {
+            return isHealthy
+                ? PostgresError(kind: .unexpectedResult, message: "the message ended with its COPY") : connectionError()
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK else {
+            let failure: PostgresError
+            if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
+                failure = makeError(from: result)
+            } else {
+                // Only after a failed PQputCopyEnd: still in COPY.
+                if status == PGRES_COPY_IN { _ = PQputCopyEnd(handle, "copy abandoned by client") }
+                failure =
+                    isHealthy
+                    ? PostgresError(kind: .unexpectedResult, message: "a COPY did not end") : connectionError()
+            }
+            drainResults(handle)
+            return failure
+        }
+        rows = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return nil
+    }
+
     fileprivate func drainResults(_ handle: OpaquePointer) {
         _ = finishResults(handle)
     }
+}
+
+/// How a copy's target statement travels to the repository: alone in its
+/// message, or with other copies' (see `PostgresConnection.copy`).
+public struct CopyTargetMessage: Sendable, Equatable {
+    /// Statements sent after the target's in the same message: the next
+    /// copies' (each one's savepoint and `COPY … FROM STDIN`, with what
+    /// must run between them).
+    public var following: [String]
+    /// The target's statement, and its preamble, went with an earlier
+    /// copy's message: only their answers are read.
+    public var sent: Bool
+    /// The message goes on after this copy's COPY.
+    public var continues: Bool
+
+    public init(following: [String] = [], sent: Bool = false, continues: Bool = false) {
+        self.following = following
+        self.sent = sent
+        self.continues = continues
+    }
+
+    /// One copy, one message.
+    public static let alone = CopyTargetMessage()
 }
 
 /// Reads a COPY's rows from the source, with fewer system calls and

@@ -80,6 +80,8 @@ extension Collector {
             case .openDatabase(let dbname):
                 event = openDatabase(dbname, &sessions)
             case .rollBack:
+                // The repository may be inside a message of chained copies.
+                repository.connection.abandonPendingCommand()
                 _ = try? repository.run(SessionSQL.rollback)
                 _ = try? remote.run(SessionSQL.rollback)
                 event = .rolledBack(
@@ -109,7 +111,9 @@ extension Collector {
         do throws(CopyError) {
             let outcome = try sessions.repository.connection.copy(
                 from: sessions.session(copy.from).connection, sourceSQL: copy.sourceSQL, targetSQL: copy.targetSQL,
-                sourcePreamble: copy.sourcePreamble, targetPreamble: copy.targetPreamble)
+                sourcePreamble: copy.sourcePreamble, targetPreamble: copy.targetPreamble,
+                target: CopyTargetMessage(
+                    following: copy.targetFollowing, sent: copy.targetSent, continues: copy.targetContinues))
             return .copied(rows: outcome.rows, bytes: outcome.bytes)
         } catch {
             if case .preamble(let failure) = error { return .preambleFailed(StatementFailure(failure)) }

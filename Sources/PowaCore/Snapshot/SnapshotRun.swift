@@ -35,6 +35,14 @@
 /// statement that must succeed is answered before the repository commits;
 /// what a per-database connection owes is sent before it closes.
 ///
+/// Consecutive copies of a group (the global datasources, or one remote
+/// database's) share one repository message: the first copy sends every
+/// later one's savepoint and `COPY … FROM STDIN` after its own, with the
+/// `RELEASE` between them, and the server starts each next COPY as soon as
+/// the last one ends (`SnapshotCopy.targetFollowing`). That makes a copy
+/// two round trips instead of three. A failed copy ends the message (the
+/// server skips the rest), and the next copy starts a new one.
+///
 /// What ends a snapshot early, rolled back on both sides:
 /// - an interruption (the worker stops, or the snapshot ran past its
 ///   budget) seen with any answer before the repository's commit;
@@ -175,6 +183,9 @@ public struct SnapshotRun {
     private var pendingCopies: ArraySlice<CopyStep> = []
     /// The copy in progress, with what its source side owed and sent with it.
     private var copy: (step: CopyStep, side: SnapshotSide, sourcePreamble: [String])?
+    /// How many of the next copies' repository statements are in the
+    /// repository's message in progress (sent with an earlier copy).
+    private var chainedTargets = 0
 
     public init(_ context: Context) {
         self.context = context
@@ -199,8 +210,10 @@ public struct SnapshotRun {
             }
             return try advance(event)
         } catch {
-            // ROLLBACK undoes whatever was owed.
+            // ROLLBACK undoes whatever was owed, and ends a message of
+            // chained copies.
             owed = OwedStatements()
+            chainedTargets = 0
             state = .rollingBack(error)
             return emit(.rollBack)
         }
@@ -483,12 +496,32 @@ public struct SnapshotRun {
         state = .copying(.streaming)
         // Each savepoint travels with its side's COPY, and so does what
         // each side owes: one round trip each.
-        return emit(
-            .copy(
-                SnapshotCopy(
-                    name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
-                    targetSQL: Savepoint.data.create + "; " + step.target,
-                    sourcePreamble: sourcePreamble, targetPreamble: owed.takeText(.repository))))
+        var command = SnapshotCopy(
+            name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
+            targetSQL: Self.targetSQL(step), sourcePreamble: sourcePreamble)
+        if chainedTargets > 0 {
+            // Sent with an earlier copy, after that copy's RELEASE.
+            chainedTargets -= 1
+            command.targetPreamble = [Savepoint.data.release]
+            command.targetSent = true
+        } else {
+            command.targetPreamble = owed.takeText(.repository)
+            let following = followingCopies(from: side)
+            command.targetFollowing = following.flatMap { [Savepoint.data.release, Self.targetSQL($0)] }
+            chainedTargets = following.count
+        }
+        command.targetContinues = chainedTargets > 0
+        return emit(.copy(command))
+    }
+
+    private static func targetSQL(_ step: CopyStep) -> String {
+        Savepoint.data.create + "; " + step.target
+    }
+
+    /// The copies after the one starting, in the same group, in order.
+    private func followingCopies(from side: SnapshotSide) -> [CopyStep] {
+        if side == .database { return Array(pendingCopies) }
+        return pendingDatasources.compactMap { if case .copy(let copy) = $0 { copy } else { nil } }
     }
 
     private mutating func advanceCopy(_ phase: CopyPhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
@@ -499,14 +532,18 @@ public struct SnapshotRun {
         case .streaming:
             switch event {
             case .copied(let rows, let bytes):
-                // Both releases go with their connection's next statement.
+                // Both releases go with their connection's next statement
+                // (the repository's is in its message already when the
+                // next copy's target follows).
                 owe(.simple(Savepoint.source.release), on: side)
-                owe(.simple(Savepoint.data.release), on: .repository)
+                if chainedTargets == 0 { owe(.simple(Savepoint.data.release), on: .repository) }
                 log(.debug, "\(step.name): \(rows) rows, \(bytes) bytes")
                 copied.rows += rows
                 copied.bytes += bytes
                 return cleanUp(step, on: side)
             case .copyFailed(let failure):
+                // The server skipped the rest of the repository's message.
+                chainedTargets = 0
                 if failure.underlying.connectionBroken { throw .failed(failure.underlying) }
                 // A refused target means the source's statements never
                 // went out, what the source owed with them included.
@@ -705,7 +742,10 @@ public struct SnapshotRun {
 
     /// Runs `sql` on `side`, after what that connection owes.
     private mutating func execute(_ sql: SnapshotSQL, on side: SnapshotSide) -> SnapshotRunStep {
-        emit(.execute(sql, on: side, after: owed.take(side)))
+        precondition(
+            side != .repository || chainedTargets == 0,
+            "SnapshotRun: a repository statement inside a message of chained copies")
+        return emit(.execute(sql, on: side, after: owed.take(side)))
     }
 
     /// Sends what `side` owes, when it owes anything, as a command of its

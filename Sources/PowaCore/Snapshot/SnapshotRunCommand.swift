@@ -32,6 +32,15 @@ public struct SnapshotCopy: Equatable, Sendable {
     public var sourcePreamble: [String] = []
     /// The same on the repository, ahead of `targetSQL`.
     public var targetPreamble: [String] = []
+    /// The next copies' repository statements, sent in the same message
+    /// after `targetSQL`: a round trip less for each of them.
+    public var targetFollowing: [String] = []
+    /// `targetPreamble` and `targetSQL` went with an earlier copy's message
+    /// (its `targetFollowing`): the worker reads their answers only.
+    public var targetSent = false
+    /// The repository's message goes on after this copy's COPY: the worker
+    /// reads only the COPY's own answer at its end.
+    public var targetContinues = false
 }
 
 /// What the worker does next for the snapshot in progress. Every command

@@ -1,0 +1,182 @@
+import PostgresClient
+import TestSupport
+import Testing
+
+/// Copies that share one repository message (`CopyTargetMessage`), against
+/// a real PostgreSQL: each later copy's COPY starts without a message of its
+/// own, a failure anywhere ends the message with the connection ready for
+/// the next statement, and a message left half-read can be given up.
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
+struct CopyChainTests {
+    let cluster = TestEnvironment.powa4Repository
+
+    /// A target database with tables `a`, `b` and `c`, and a source.
+    func withConnections(_ body: (_ target: PostgresConnection, _ source: PostgresConnection) throws -> Void) throws {
+        let database = try cluster.createDatabase(prefix: "chain")
+        defer { cluster.dropDatabase(database) }
+        let target = try cluster.connect(database: database)
+        defer { target.close() }
+        let source = try cluster.connect(database: "postgres")
+        defer { source.close() }
+        try target.executeSimple("CREATE TABLE a (v int); CREATE TABLE b (v int); CREATE TABLE c (v int)")
+        try target.executeSimple("BEGIN")
+        try source.executeSimple("BEGIN")
+        try body(target, source)
+    }
+
+    static func source(_ values: String) -> String {
+        "COPY (SELECT unnest('{\(values)}'::int[])) TO STDOUT"
+    }
+
+    static func target(_ table: String) -> String { "SAVEPOINT d; COPY \(table) FROM STDIN" }
+
+    /// The first copy's message, holding the next copies' statements.
+    static func first(following tables: [String]) -> CopyTargetMessage {
+        CopyTargetMessage(following: tables.flatMap { ["RELEASE d", target($0)] }, continues: !tables.isEmpty)
+    }
+
+    static func later(continues: Bool) -> CopyTargetMessage {
+        CopyTargetMessage(sent: true, continues: continues)
+    }
+
+    func contents(_ connection: PostgresConnection) throws -> [String?] {
+        try ["a", "b", "c"].map {
+            try connection.execute("SELECT coalesce(string_agg(v::text, ',' ORDER BY v), '') FROM \($0)").first?[0]
+        }
+    }
+
+    @Test func chainedCopiesEachStartWithoutAMessageOfTheirOwn() throws {
+        try withConnections { target, source in
+            let first = try target.copy(
+                from: source, sourceSQL: Self.source("1,2"), targetSQL: Self.target("a"),
+                target: Self.first(following: ["b", "c"]))
+            #expect(first.rows == 2)
+            // Still inside the message: the next COPY is on its way.
+            #expect(target.transactionStatus == .active)
+            let second = try target.copy(
+                from: source, sourceSQL: Self.source("3"), targetSQL: Self.target("b"), targetPreamble: ["RELEASE d"],
+                target: Self.later(continues: true))
+            #expect(second.rows == 1)
+            let third = try target.copy(
+                from: source, sourceSQL: Self.source("4,5,6"), targetSQL: Self.target("c"),
+                targetPreamble: ["RELEASE d"], target: Self.later(continues: false))
+            #expect(third.rows == 3)
+            #expect(target.transactionStatus == .inTransaction)
+            try target.executeSimple("RELEASE d")
+            #expect(try contents(target) == ["1,2", "3", "4,5,6"])
+        }
+    }
+
+    /// A later copy whose table is missing: its COPY is refused, the copies
+    /// after it never start, and the connection takes a new message.
+    @Test func aRefusedLaterTargetEndsTheMessage() throws {
+        try withConnections { target, source in
+            try target.copy(
+                from: source, sourceSQL: Self.source("1"), targetSQL: Self.target("a"),
+                target: Self.first(following: ["missing", "c"]))
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: Self.source("2"), targetSQL: Self.target("missing"),
+                    targetPreamble: ["RELEASE d"], target: Self.later(continues: true))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .targetRefused(let failure) = error else {
+                    Issue.record("not the target's refusal: \(error)")
+                    return
+                }
+                #expect(failure.sqlState == "42P01")
+            }
+            // The source's statement was never sent.
+            #expect(source.transactionStatus == .inTransaction)
+            #expect(target.transactionStatus == .inFailedTransaction)
+            try target.executeSimple("ROLLBACK TO d")
+            try target.copy(from: source, sourceSQL: Self.source("3"), targetSQL: Self.target("c"))
+            try target.executeSimple("RELEASE d")
+            #expect(try contents(target) == ["1", "", "3"])
+        }
+    }
+
+    /// A copy whose rows the target refuses at its end: the message ends
+    /// there, with that copy's failure.
+    @Test func aTargetFailingAtItsEndEndsTheMessage() throws {
+        try withConnections { target, source in
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: "COPY (SELECT 'not a number') TO STDOUT", targetSQL: Self.target("a"),
+                    target: Self.first(following: ["b"]))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .target(let failure) = error else {
+                    Issue.record("not the target's: \(error)")
+                    return
+                }
+                #expect(failure.sqlState == "22P02")
+            }
+            #expect(target.transactionStatus == .inFailedTransaction)
+            try target.executeSimple("ROLLBACK TO d")
+            try target.copy(from: source, sourceSQL: Self.source("7"), targetSQL: Self.target("b"))
+            #expect(try contents(target) == ["", "7", ""])
+        }
+    }
+
+    /// A source failing inside a chained copy ends the target's message too.
+    @Test func aFailedSourceEndsTheMessage() throws {
+        try withConnections { target, source in
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: "COPY (SELECT * FROM missing) TO STDOUT", targetSQL: Self.target("a"),
+                    target: Self.first(following: ["b"]))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .source = error else {
+                    Issue.record("not the source's: \(error)")
+                    return
+                }
+            }
+            #expect(target.transactionStatus == .inFailedTransaction)
+            try target.executeSimple("ROLLBACK TO d")
+            #expect(try contents(target) == ["", "", ""])
+        }
+    }
+
+    /// The later copy's preamble (the earlier one's RELEASE) failing is told
+    /// apart from its own COPY's refusal.
+    @Test func aFailedReleaseInTheMessageIsThePreamblesFailure() throws {
+        try withConnections { target, source in
+            try target.copy(
+                from: source, sourceSQL: Self.source("1"), targetSQL: "COPY a FROM STDIN",
+                target: CopyTargetMessage(following: ["RELEASE d", Self.target("b")], continues: true))
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: Self.source("2"), targetSQL: Self.target("b"),
+                    targetPreamble: ["RELEASE d"], target: Self.later(continues: false))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .preamble(let failure) = error else {
+                    Issue.record("not the preamble's: \(error)")
+                    return
+                }
+                #expect(failure.sqlState == "3B001")
+            }
+            try target.executeSimple("ROLLBACK")
+        }
+    }
+
+    /// A message stopped between two copies (the snapshot was interrupted)
+    /// is given up, and the connection rolls back as usual.
+    @Test func aHalfReadMessageIsGivenUp() throws {
+        try withConnections { target, source in
+            try target.copy(
+                from: source, sourceSQL: Self.source("1"), targetSQL: Self.target("a"),
+                target: Self.first(following: ["b", "c"]))
+            #expect(target.transactionStatus == .active)
+            target.abandonPendingCommand()
+            #expect(target.transactionStatus == .inFailedTransaction)
+            try target.executeSimple("ROLLBACK")
+            #expect(try contents(target) == ["", "", ""])
+            // Idle: nothing to give up.
+            target.abandonPendingCommand()
+            #expect(target.transactionStatus == .idle)
+        }
+    }
+}
