@@ -63,18 +63,36 @@ extension PostgresConnection {
     /// of their side's string, but their failure is told apart
     /// (`CopyError.preamble`): they belong to what came before.
     ///
-    /// Several copies into this connection can share one message, which
-    /// saves a round trip each: the first sends the next copies' target
-    /// statements after its own (`target.following`), and each later one
-    /// only reads its answers (`target.sent`). A copy whose message goes on
-    /// (`target.continues`) reads only its own COPY's answer at its end; the
-    /// server then runs the next copy's statements while this worker reads
-    /// the next source. Any failure ends the message (the server skips the
-    /// rest of it), and this connection is left ready for a new one.
+    /// Several copies can share one message on either side, which saves a
+    /// round trip each: the first sends the next copies' statements after
+    /// its own (`CopyMessage.following`), and each later one only reads its
+    /// answers (`CopyMessage.sent`). A copy whose message goes on
+    /// (`CopyMessage.continues`) reads only its own COPY's answer at its
+    /// end; the servers then run the next copy's statements while this one
+    /// ends. A failure ends both messages: the server that failed skips the
+    /// rest of its own, and the other one's is read to its end and
+    /// discarded (`abandonPendingCommand`), so that both connections are
+    /// left ready for a new statement.
     @discardableResult
     public func copy(
         from source: PostgresConnection, sourceSQL: String, targetSQL: String,
-        sourcePreamble: [String] = [], targetPreamble: [String] = [], target message: CopyTargetMessage = .alone
+        sourcePreamble: [String] = [], targetPreamble: [String] = [],
+        source sourceMessage: CopyMessage = .alone, target targetMessage: CopyMessage = .alone
+    ) throws(CopyError) -> CopyOutcome {
+        do {
+            return try relay(
+                from: source, sourceSQL: sourceSQL, targetSQL: targetSQL, sourcePreamble: sourcePreamble,
+                targetPreamble: targetPreamble, sourceMessage: sourceMessage, targetMessage: targetMessage)
+        } catch {
+            source.abandonPendingCommand()
+            abandonPendingCommand()
+            throw error
+        }
+    }
+
+    private func relay(
+        from source: PostgresConnection, sourceSQL: String, targetSQL: String, sourcePreamble: [String],
+        targetPreamble: [String], sourceMessage: CopyMessage, targetMessage: CopyMessage
     ) throws(CopyError) -> CopyOutcome {
         let target: OpaquePointer
         let origin: OpaquePointer
@@ -91,8 +109,7 @@ extension PostgresConnection {
 
         do {
             try startCopy(
-                target, message.sent ? nil : ([targetSQL] + message.following).joined(separator: "; "),
-                after: targetPreamble, expecting: PGRES_COPY_IN)
+                target, targetMessage.text(targetSQL), after: targetPreamble, expecting: PGRES_COPY_IN)
         } catch {
             switch error {
             case .preamble(_, let failure): throw .preamble(failure)
@@ -100,7 +117,8 @@ extension PostgresConnection {
             }
         }
         do {
-            try source.startCopy(origin, sourceSQL, after: sourcePreamble, expecting: PGRES_COPY_OUT)
+            try source.startCopy(
+                origin, sourceMessage.text(sourceSQL), after: sourcePreamble, expecting: PGRES_COPY_OUT)
         } catch {
             _ = PQputCopyEnd(target, "source query failed")
             drainResults(target)
@@ -154,7 +172,8 @@ extension PostgresConnection {
         }
         // -1: the COPY finished; its final status comes from PQgetResult.
         // -2: libpq failed; PQgetResult reports why as well.
-        let sourceFailure = source.finishResults(origin)
+        let sourceFailure =
+            sourceMessage.continues ? source.finishCopyResult(origin) : source.finishResults(origin)
 
         if let sourceFailure {
             _ = PQputCopyEnd(target, "source failed")
@@ -172,7 +191,7 @@ extension PostgresConnection {
         }
         var rows = 0
         let failure =
-            message.continues ? finishCopyResult(target, rows: &rows) : finishResults(target, rows: &rows)
+            targetMessage.continues ? finishCopyResult(target, rows: &rows) : finishResults(target, rows: &rows)
         if let failure { throw .target(failure) }
         return CopyOutcome(rows: rows, bytes: bytes)
     }
@@ -267,6 +286,11 @@ extension PostgresConnection {
     /// Reads the one answer of a COPY whose message goes on; after a
     /// failure the server skips the rest of the message, which is then
     /// read to its end.
+    fileprivate func finishCopyResult(_ handle: OpaquePointer) -> PostgresError? {
+        var rows = 0
+        return finishCopyResult(handle, rows: &rows)
+    }
+
     fileprivate func finishCopyResult(_ handle: OpaquePointer, rows: inout Int) -> PostgresError? {
         guard let result = PQgetResult(handle) else {
             return isHealthy
@@ -297,15 +321,15 @@ extension PostgresConnection {
     }
 }
 
-/// How a copy's target statement travels to the repository: alone in its
-/// message, or with other copies' (see `PostgresConnection.copy`).
-public struct CopyTargetMessage: Sendable, Equatable {
-    /// Statements sent after the target's in the same message: the next
-    /// copies' (each one's savepoint and `COPY … FROM STDIN`, with what
-    /// must run between them).
+/// How one side's COPY statement of a copy travels: alone in its message,
+/// or with other copies' (see `PostgresConnection.copy`).
+public struct CopyMessage: Sendable, Equatable {
+    /// Statements sent after this side's in the same message: the next
+    /// copies' (each one's savepoint and COPY, with what must run between
+    /// them).
     public var following: [String]
-    /// The target's statement, and its preamble, went with an earlier
-    /// copy's message: only their answers are read.
+    /// This side's statement, and its preamble, went with an earlier copy's
+    /// message: only their answers are read.
     public var sent: Bool
     /// The message goes on after this copy's COPY.
     public var continues: Bool
@@ -317,7 +341,13 @@ public struct CopyTargetMessage: Sendable, Equatable {
     }
 
     /// One copy, one message.
-    public static let alone = CopyTargetMessage()
+    public static let alone = CopyMessage()
+
+    /// The message to send for `sql` (with what follows it), or nil when it
+    /// was sent earlier.
+    func text(_ sql: String) -> String? {
+        sent ? nil : ([sql] + following).joined(separator: "; ")
+    }
 }
 
 /// Reads a COPY's rows from the source, with fewer system calls and

@@ -80,8 +80,10 @@ extension Collector {
             case .openDatabase(let dbname):
                 event = openDatabase(dbname, &sessions)
             case .rollBack:
-                // The repository may be inside a message of chained copies.
+                // Either side may be inside a message of chained copies (a
+                // database connection's is closed right after).
                 repository.connection.abandonPendingCommand()
+                remote.connection.abandonPendingCommand()
                 _ = try? repository.run(SessionSQL.rollback)
                 _ = try? remote.run(SessionSQL.rollback)
                 event = .rolledBack(
@@ -112,7 +114,9 @@ extension Collector {
             let outcome = try sessions.repository.connection.copy(
                 from: sessions.session(copy.from).connection, sourceSQL: copy.sourceSQL, targetSQL: copy.targetSQL,
                 sourcePreamble: copy.sourcePreamble, targetPreamble: copy.targetPreamble,
-                target: CopyTargetMessage(
+                source: CopyMessage(
+                    following: copy.sourceFollowing, sent: copy.sourceSent, continues: copy.sourceContinues),
+                target: CopyMessage(
                     following: copy.targetFollowing, sent: copy.targetSent, continues: copy.targetContinues))
             return .copied(rows: outcome.rows, bytes: outcome.bytes)
         } catch {

@@ -29,13 +29,14 @@ struct ControlLoop {
             // snapshot's start shortens the wait at once), from the last
             // line of any kind: at the usual frequencies an idle worker's
             // snapshots speak for it and it sends no heartbeat at all.
-            let interval = WorkerMessage.heartbeatInterval(snapshotRunning: reporter.status.snapshotRunning)
             // A collector thread that did not come back even with its
             // sockets shut down is hung: silence lets the watchdog end it.
-            if now >= reporter.lastLineSentAt + interval, watchdog.sendsHeartbeats {
+            if WorkerHeartbeatPlan.heartbeatDue(
+                now: now, lastLineSentAt: reporter.lastLineSentAt,
+                snapshotRunning: reporter.status.snapshotRunning, sendsHeartbeats: watchdog.sendsHeartbeats)
+            {
                 reporter.heartbeat()
             }
-            let nextHeartbeat = reporter.lastLineSentAt + interval
             if mailbox.isFinished { stop(reason: "collector ended") }
 
             var entries = [
@@ -46,8 +47,9 @@ struct ControlLoop {
             // Idle, nothing is due before the next heartbeat: a snapshot's
             // start wakes the loop (`ControlLoopWake`). During a snapshot
             // the budget is watched every second.
-            let untilHeartbeat = nextHeartbeat - SystemClock.now()
-            let wait = reporter.status.snapshotRunning ? min(untilHeartbeat, 1) : untilHeartbeat
+            let wait = WorkerHeartbeatPlan.wait(
+                now: SystemClock.now(), lastLineSentAt: reporter.lastLineSentAt,
+                snapshotRunning: reporter.status.snapshotRunning, sendsHeartbeats: watchdog.sendsHeartbeats)
             let timeout = FileDescriptorIO.pollTimeout(seconds: wait)
             _ = try? FileDescriptorIO.poll(&entries, timeoutMilliseconds: timeout)
             if entries[2].revents != 0 { reporter.controlWake.drain() }

@@ -2,10 +2,10 @@ import PostgresClient
 import TestSupport
 import Testing
 
-/// Copies that share one repository message (`CopyTargetMessage`), against
+/// Copies that share one message on either side (`CopyMessage`), against
 /// a real PostgreSQL: each later copy's COPY starts without a message of its
-/// own, a failure anywhere ends the message with the connection ready for
-/// the next statement, and a message left half-read can be given up.
+/// own, a failure anywhere ends both messages with both connections ready
+/// for the next statement, and a message left half-read can be given up.
 @Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/pg-env.sh (run scripts/test)"))
 struct CopyChainTests {
     let cluster = TestEnvironment.powa4Repository
@@ -31,12 +31,12 @@ struct CopyChainTests {
     static func target(_ table: String) -> String { "SAVEPOINT d; COPY \(table) FROM STDIN" }
 
     /// The first copy's message, holding the next copies' statements.
-    static func first(following tables: [String]) -> CopyTargetMessage {
-        CopyTargetMessage(following: tables.flatMap { ["RELEASE d", target($0)] }, continues: !tables.isEmpty)
+    static func first(following tables: [String]) -> CopyMessage {
+        CopyMessage(following: tables.flatMap { ["RELEASE d", target($0)] }, continues: !tables.isEmpty)
     }
 
-    static func later(continues: Bool) -> CopyTargetMessage {
-        CopyTargetMessage(sent: true, continues: continues)
+    static func later(continues: Bool) -> CopyMessage {
+        CopyMessage(sent: true, continues: continues)
     }
 
     func contents(_ connection: PostgresConnection) throws -> [String?] {
@@ -145,7 +145,7 @@ struct CopyChainTests {
         try withConnections { target, source in
             try target.copy(
                 from: source, sourceSQL: Self.source("1"), targetSQL: "COPY a FROM STDIN",
-                target: CopyTargetMessage(following: ["RELEASE d", Self.target("b")], continues: true))
+                target: CopyMessage(following: ["RELEASE d", Self.target("b")], continues: true))
             do throws(CopyError) {
                 try target.copy(
                     from: source, sourceSQL: Self.source("2"), targetSQL: Self.target("b"),
@@ -177,6 +177,90 @@ struct CopyChainTests {
             // Idle: nothing to give up.
             target.abandonPendingCommand()
             #expect(target.transactionStatus == .idle)
+        }
+    }
+
+    static func chainedSource(_ values: String) -> String { "SAVEPOINT s; " + source(values) }
+
+    /// Both sides chained: every source's rows reach its own table, though
+    /// the source server sends them all without waiting.
+    @Test func chainedSourcesEachFeedTheirOwnCopy() throws {
+        try withConnections { target, source in
+            let sources = ["1,2", "3", "4,5,6"].map(Self.chainedSource)
+            try target.copy(
+                from: source, sourceSQL: sources[0], targetSQL: Self.target("a"),
+                source: CopyMessage(following: ["RELEASE s", sources[1], "RELEASE s", sources[2]], continues: true),
+                target: Self.first(following: ["b", "c"]))
+            #expect(source.transactionStatus == .active)
+            try target.copy(
+                from: source, sourceSQL: sources[1], targetSQL: Self.target("b"), sourcePreamble: ["RELEASE s"],
+                targetPreamble: ["RELEASE d"], source: Self.later(continues: true), target: Self.later(continues: true))
+            try target.copy(
+                from: source, sourceSQL: sources[2], targetSQL: Self.target("c"), sourcePreamble: ["RELEASE s"],
+                targetPreamble: ["RELEASE d"], source: Self.later(continues: false),
+                target: Self.later(continues: false))
+            #expect(source.transactionStatus == .inTransaction)
+            try source.executeSimple("RELEASE s")
+            try target.executeSimple("RELEASE d")
+            #expect(try contents(target) == ["1,2", "3", "4,5,6"])
+        }
+    }
+
+    /// A target refused while the source's message goes on: what the source
+    /// still sends is discarded, and both connections take new statements.
+    @Test func aRefusedTargetDiscardsTheRestOfTheSourcesMessage() throws {
+        try withConnections { target, source in
+            let sources = ["1", "2", "3"].map(Self.chainedSource)
+            try target.copy(
+                from: source, sourceSQL: sources[0], targetSQL: Self.target("a"),
+                source: CopyMessage(following: ["RELEASE s", sources[1], "RELEASE s", sources[2]], continues: true),
+                target: Self.first(following: ["missing", "c"]))
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: sources[1], targetSQL: Self.target("missing"),
+                    sourcePreamble: ["RELEASE s"], targetPreamble: ["RELEASE d"], source: Self.later(continues: true),
+                    target: Self.later(continues: true))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .targetRefused = error else {
+                    Issue.record("not the target's refusal: \(error)")
+                    return
+                }
+            }
+            #expect(source.transactionStatus == .inTransaction)
+            try source.executeSimple("ROLLBACK TO s")
+            try target.executeSimple("ROLLBACK TO d")
+            try target.copy(from: source, sourceSQL: Self.chainedSource("9"), targetSQL: Self.target("c"))
+            #expect(try contents(target) == ["1", "", "9"])
+        }
+    }
+
+    /// A source failing inside its message: the target's message ends too.
+    @Test func aFailedChainedSourceEndsBothMessages() throws {
+        try withConnections { target, source in
+            let sources = [Self.chainedSource("1"), "SAVEPOINT s; COPY (SELECT * FROM missing) TO STDOUT"]
+            try target.copy(
+                from: source, sourceSQL: sources[0], targetSQL: Self.target("a"),
+                source: CopyMessage(following: ["RELEASE s", sources[1]], continues: true),
+                target: Self.first(following: ["b"]))
+            do throws(CopyError) {
+                try target.copy(
+                    from: source, sourceSQL: sources[1], targetSQL: Self.target("b"), sourcePreamble: ["RELEASE s"],
+                    targetPreamble: ["RELEASE d"], source: Self.later(continues: false),
+                    target: Self.later(continues: false))
+                Issue.record("expected a failure")
+            } catch {
+                guard case .source(let failure) = error else {
+                    Issue.record("not the source's: \(error)")
+                    return
+                }
+                #expect(failure.sqlState == "42P01")
+            }
+            #expect(source.transactionStatus == .inFailedTransaction)
+            #expect(target.transactionStatus == .inFailedTransaction)
+            try source.executeSimple("ROLLBACK TO s")
+            try target.executeSimple("ROLLBACK TO d")
+            #expect(try contents(target) == ["1", "", ""])
         }
     }
 }

@@ -36,12 +36,16 @@
 /// what a per-database connection owes is sent before it closes.
 ///
 /// Consecutive copies of a group (the global datasources, or one remote
-/// database's) share one repository message: the first copy sends every
-/// later one's savepoint and `COPY … FROM STDIN` after its own, with the
-/// `RELEASE` between them, and the server starts each next COPY as soon as
-/// the last one ends (`SnapshotCopy.targetFollowing`). That makes a copy
-/// two round trips instead of three. A failed copy ends the message (the
-/// server skips the rest), and the next copy starts a new one.
+/// database's) share one message on each side: the first copy sends every
+/// later one's savepoint and COPY after its own, with the `RELEASE`
+/// between them, and each server starts the next COPY as soon as the last
+/// one ends (`SnapshotCopy.targetFollowing`, `sourceFollowing`). On the
+/// source, a message stops at a copy with a cleanup, which runs alone
+/// after it. A copy then costs about one round trip instead of three. A
+/// failed copy ends both messages (the worker discards what the source
+/// still sends), the source is rolled back to its savepoint as after any
+/// copy failure, and the next copy starts new messages; the source queries
+/// that ran for nothing are read-only.
 ///
 /// What ends a snapshot early, rolled back on both sides:
 /// - an interruption (the worker stops, or the snapshot ran past its
@@ -182,10 +186,12 @@ public struct SnapshotRun {
     private var pendingDatabases: ArraySlice<DatabaseWork> = []
     private var pendingCopies: ArraySlice<CopyStep> = []
     /// The copy in progress, with what its source side owed and sent with it.
-    private var copy: (step: CopyStep, side: SnapshotSide, sourcePreamble: [String])?
+    private var copy: (step: CopyStep, side: SnapshotSide, sourcePreamble: [String], sourceSent: Bool)?
     /// How many of the next copies' repository statements are in the
     /// repository's message in progress (sent with an earlier copy).
     private var chainedTargets = 0
+    /// The same for the next copies' source statements.
+    private var chainedSources = 0
 
     public init(_ context: Context) {
         self.context = context
@@ -214,6 +220,7 @@ public struct SnapshotRun {
             // chained copies.
             owed = OwedStatements()
             chainedTargets = 0
+            chainedSources = 0
             state = .rollingBack(error)
             return emit(.rollBack)
         }
@@ -490,15 +497,27 @@ public struct SnapshotRun {
     // MARK: One copy
 
     private mutating func startCopy(_ step: CopyStep, from side: SnapshotSide) -> SnapshotRunStep {
-        let sourcePreamble = owed.takeText(side)
-        copy = (step, side, sourcePreamble)
         log(.debug, "Working on \(step.name)")
         state = .copying(.streaming)
         // Each savepoint travels with its side's COPY, and so does what
-        // each side owes: one round trip each.
+        // each side owes.
         var command = SnapshotCopy(
-            name: step.name, from: side, sourceSQL: Savepoint.source.create + "; " + step.source,
-            targetSQL: Self.targetSQL(step), sourcePreamble: sourcePreamble)
+            name: step.name, from: side, sourceSQL: Self.sourceSQL(step), targetSQL: Self.targetSQL(step))
+        let following = followingCopies(from: side)
+        if chainedSources > 0 {
+            chainedSources -= 1
+            command.sourcePreamble = [Savepoint.source.release]
+            command.sourceSent = true
+        } else {
+            command.sourcePreamble = owed.takeText(side)
+            // Up to the first copy with a cleanup, this one included.
+            let chained = step.cleanup == nil ? following : []
+            let end = chained.firstIndex { $0.cleanup != nil }.map { $0 + 1 } ?? chained.count
+            command.sourceFollowing = chained.prefix(end).flatMap { [Savepoint.source.release, Self.sourceSQL($0)] }
+            chainedSources = end
+        }
+        command.sourceContinues = chainedSources > 0
+        copy = (step, side, command.sourcePreamble, command.sourceSent)
         if chainedTargets > 0 {
             // Sent with an earlier copy, after that copy's RELEASE.
             chainedTargets -= 1
@@ -506,12 +525,15 @@ public struct SnapshotRun {
             command.targetSent = true
         } else {
             command.targetPreamble = owed.takeText(.repository)
-            let following = followingCopies(from: side)
             command.targetFollowing = following.flatMap { [Savepoint.data.release, Self.targetSQL($0)] }
             chainedTargets = following.count
         }
         command.targetContinues = chainedTargets > 0
         return emit(.copy(command))
+    }
+
+    private static func sourceSQL(_ step: CopyStep) -> String {
+        Savepoint.source.create + "; " + step.source
     }
 
     private static func targetSQL(_ step: CopyStep) -> String {
@@ -525,7 +547,7 @@ public struct SnapshotRun {
     }
 
     private mutating func advanceCopy(_ phase: CopyPhase, _ event: SnapshotRunEvent) throws(Abort) -> SnapshotRunStep {
-        guard let (step, side, sourcePreamble) = copy else {
+        guard let (step, side, sourcePreamble, sourceSent) = copy else {
             preconditionFailure("SnapshotRun: copy answered without a copy")
         }
         switch phase {
@@ -535,19 +557,22 @@ public struct SnapshotRun {
                 // Both releases go with their connection's next statement
                 // (the repository's is in its message already when the
                 // next copy's target follows).
-                owe(.simple(Savepoint.source.release), on: side)
+                if chainedSources == 0 { owe(.simple(Savepoint.source.release), on: side) }
                 if chainedTargets == 0 { owe(.simple(Savepoint.data.release), on: .repository) }
                 log(.debug, "\(step.name): \(rows) rows, \(bytes) bytes")
                 copied.rows += rows
                 copied.bytes += bytes
                 return cleanUp(step, on: side)
             case .copyFailed(let failure):
-                // The server skipped the rest of the repository's message.
+                // The failed side skipped the rest of its message, and the
+                // worker discarded the rest of the other's.
                 chainedTargets = 0
+                chainedSources = 0
                 if failure.underlying.connectionBroken { throw .failed(failure.underlying) }
                 // A refused target means the source's statements never
-                // went out, what the source owed with them included.
-                if case .targetRefused = failure {
+                // went out, what the source owed with them included
+                // (unless an earlier copy sent them).
+                if case .targetRefused = failure, !sourceSent {
                     owed.restore(sourcePreamble, on: side)
                     state = .copying(.rollingBackData(failure))
                     return execute(.simple(Savepoint.data.rollback), on: .repository)
@@ -743,8 +768,8 @@ public struct SnapshotRun {
     /// Runs `sql` on `side`, after what that connection owes.
     private mutating func execute(_ sql: SnapshotSQL, on side: SnapshotSide) -> SnapshotRunStep {
         precondition(
-            side != .repository || chainedTargets == 0,
-            "SnapshotRun: a repository statement inside a message of chained copies")
+            (side == .repository ? chainedTargets : chainedSources) == 0,
+            "SnapshotRun: a statement inside a message of chained copies")
         return emit(.execute(sql, on: side, after: owed.take(side)))
     }
 

@@ -32,6 +32,14 @@ public struct SnapshotCopy: Equatable, Sendable {
     public var sourcePreamble: [String] = []
     /// The same on the repository, ahead of `targetSQL`.
     public var targetPreamble: [String] = []
+    /// The next copies' source statements, sent in the same message after
+    /// `sourceSQL`, up to the first copy with a cleanup (which runs on its
+    /// own after its copy).
+    public var sourceFollowing: [String] = []
+    /// `sourcePreamble` and `sourceSQL` went with an earlier copy's message.
+    public var sourceSent = false
+    /// The source's message goes on after this copy's COPY.
+    public var sourceContinues = false
     /// The next copies' repository statements, sent in the same message
     /// after `targetSQL`: a round trip less for each of them.
     public var targetFollowing: [String] = []

@@ -2,9 +2,10 @@ import Testing
 
 @testable import PowaCore
 
-/// Consecutive copies of a group share one repository message: the first
-/// sends the later ones' statements, each later one reads its answers, and
-/// a failed copy makes the next one start a message of its own.
+/// Consecutive copies of a group share one message on each side: the first
+/// sends the later ones' statements, each later one reads its answers, the
+/// source's message stops at a copy with a cleanup, and a failed copy makes
+/// the next one start messages of its own.
 struct SnapshotRunCopyChainTests {
     static let datasources: [[String?]] = [
         ["pg_stat_statements", "f", "powa_statements_src", nil, "powa_statements_snapshot", nil],
@@ -23,6 +24,8 @@ struct SnapshotRunCopyChainTests {
         harness.datasources = Self.datasources
         let (result, _) = harness.drive()
         let copies = Self.copies(harness)
+        let first = harness.commands.firstIndex(where: \.isCopy)!
+        let last = harness.commands.lastIndex(where: \.isCopy)!
         #expect(copies.map(\.name) == ["pg_stat_statements", "pg_stat_bgwriter", "pg_stat_user_functions"])
         #expect(copies.map(\.targetSent) == [false, true, true])
         #expect(copies.map(\.targetContinues) == [true, true, false])
@@ -31,12 +34,20 @@ struct SnapshotRunCopyChainTests {
                 Savepoint.data.release, copies[1].targetSQL, Savepoint.data.release, copies[2].targetSQL,
             ])
         #expect(copies[1].targetFollowing.isEmpty && copies[2].targetFollowing.isEmpty)
+        // The same on the source.
+        #expect(copies.map(\.sourceSent) == [false, true, true])
+        #expect(copies.map(\.sourceContinues) == [true, true, false])
+        #expect(
+            copies[0].sourceFollowing == [
+                Savepoint.source.release, copies[1].sourceSQL, Savepoint.source.release, copies[2].sourceSQL,
+            ])
+        #expect(copies[1].sourcePreamble == [Savepoint.source.release])
+        // No remote statement inside the message either.
+        #expect(!harness.commands[first...last].contains { $0.side == .remote })
         // What each later copy reads first: the earlier one's release.
         #expect(copies[1].targetPreamble == [Savepoint.data.release])
         #expect(copies[2].targetPreamble == [Savepoint.data.release])
         // No repository statement inside the message.
-        let first = harness.commands.firstIndex(where: \.isCopy)!
-        let last = harness.commands.lastIndex(where: \.isCopy)!
         #expect(!harness.commands[first...last].contains { $0.side == .repository })
         // The last release goes with the next repository statement (after
         // the remote sent what it owes).
@@ -65,8 +76,17 @@ struct SnapshotRunCopyChainTests {
         #expect(copies.map(\.targetSent) == [false, true, false])
         #expect(copies.map(\.targetContinues) == [true, true, false])
         #expect(copies[2].targetFollowing.isEmpty)
-        // The failed copy's savepoint is rolled back before the new message.
+        #expect(copies.map(\.sourceSent) == [false, true, false])
+        #expect(copies.map(\.sourceContinues) == [true, true, false])
+        // Both savepoints are rolled back before the new messages, the
+        // source's too even when its target refused the copy: its source
+        // statements went with the first copy's message.
         let transcript = harness.transcript
+        let failed = transcript.firstIndex { $0.hasSuffix("copy pg_stat_bgwriter from remote") }!
+        #expect(
+            Array(transcript[(failed + 1)...(failed + 2)]) == [
+                "remote: ROLLBACK TO src", "repository: ROLLBACK TO data",
+            ])
         guard let rollback = transcript.firstIndex(of: "repository: ROLLBACK TO data"),
             let last = transcript.firstIndex(where: { $0.hasSuffix("copy pg_stat_user_functions from remote") })
         else {
@@ -79,6 +99,32 @@ struct SnapshotRunCopyChainTests {
             return
         }
         #expect(errors.count == 2)
+    }
+
+    /// A source message stops at a copy with a cleanup, which runs alone
+    /// after it; the repository's goes on past it.
+    @Test func aSourceMessageStopsAtACleanup() {
+        var harness = SnapshotRunHarness()
+        harness.datasources = [
+            Self.datasources[0],
+            [
+                "pg_qualstats", "f", "powa_qualstats_src", "SELECT {pg_qualstats}.pg_qualstats_reset()",
+                "powa_qualstats_snapshot", nil,
+            ],
+            Self.datasources[1],
+        ]
+        _ = harness.drive()
+        let copies = Self.copies(harness)
+        #expect(copies.map(\.sourceSent) == [false, true, false])
+        #expect(copies.map(\.sourceContinues) == [true, false, false])
+        #expect(copies.map(\.targetSent) == [false, true, true])
+        #expect(
+            Array(harness.transcript[2...5]) == [
+                "remote: BEGIN + copy pg_stat_statements from remote",
+                "repository: RELEASE data + remote: RELEASE src + copy pg_qualstats from remote",
+                "remote: RELEASE src + SAVEPOINT src + cleanup",
+                "repository: RELEASE data + remote: RELEASE src + copy pg_stat_bgwriter from remote",
+            ])
     }
 
     /// The global datasources and each remote database are messages of
@@ -96,6 +142,8 @@ struct SnapshotRunCopyChainTests {
         #expect(copies.map(\.targetSent) == [false, false, true, false, true])
         #expect(copies.map(\.targetContinues) == [false, true, false, true, false])
         #expect(copies[1].targetFollowing == [Savepoint.data.release, copies[2].targetSQL])
+        #expect(copies.map(\.sourceSent) == [false, false, true, false, true])
+        #expect(copies[1].sourceFollowing == [Savepoint.source.release, copies[2].sourceSQL])
     }
 
     /// Stopped between two chained copies: the snapshot rolls back (the
