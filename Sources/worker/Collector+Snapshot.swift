@@ -20,11 +20,13 @@ extension Collector {
         }
         var result = SnapshotRunResult.notCommitted(reason: nil, countsAsFailure: true)
         var lateness: Double?
+        /// The repository slot, given back with the snapshot's last status.
+        var slotHeld = false
         defer {
             reporter.startBudget(at: nil)
             let duration = SystemClock.wallNow() - wallStart
             let stopping = mailbox.isStopping
-            reporter.update {
+            reporter.update(after: slotHeld ? slotRelease : nil) {
                 $0.snapshotRunning = false
                 $0.lastSnapshotDuration = duration
                 if let lateness { $0.lastSnapshotLateness = lateness }
@@ -44,7 +46,9 @@ extension Collector {
 
         guard let remote = ensureRemote(reportErrors: true) else { return false }
         guard let repository = openRepository() else { return false }
-        defer { closeRepository(repository) }
+        slotHeld = true
+        // Closed before the slot goes back with the status, in one line.
+        defer { repository.close() }
         // Reported with the snapshot's end, in the same status line.
         lateness = start.due.map { max(0, SystemClock.now() - $0) } ?? 0
         reporter.startBudget(at: SystemClock.wallNow())

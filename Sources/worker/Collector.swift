@@ -201,8 +201,11 @@ final class Collector {
     }
 
     private func releaseRepositorySlot() {
-        if config.usesSnapshotSlots { reporter.send(.slotRelease) }
+        if let slotRelease { reporter.send(slotRelease) }
     }
+
+    /// The line that gives a repository slot back, when slots are in use.
+    var slotRelease: WorkerMessage? { config.usesSnapshotSlots ? .slotRelease : nil }
 
     /// Logs a failed connection (its password already redacted) and says
     /// so in the status powa-web sees.

@@ -17,7 +17,11 @@ final class StatusReporter: Sendable {
         var lastLineSentAt = SystemClock.now()
 
         mutating func send(_ message: WorkerMessage) {
-            StatusReporter.send(message)
+            send(message.line())
+        }
+
+        mutating func send(_ lines: [UInt8]) {
+            StatusReporter.write(lines)
             lastLineSentAt = SystemClock.now()
         }
     }
@@ -41,10 +45,19 @@ final class StatusReporter: Sendable {
 
     /// Applies `change`; sends the new status when anything changed.
     func update(_ change: (inout WorkerStatus) -> Void) {
+        update(after: nil, change)
+    }
+
+    /// Sends `message` (a slot's release), then applies `change` and sends
+    /// the new status when anything changed, in one write: the supervisor
+    /// wakes once for both, not once for each.
+    func update(after message: WorkerMessage?, _ change: (inout WorkerStatus) -> Void) {
         current.withLock { reported in
             let before = reported.status
             change(&reported.status)
-            if reported.status != before { reported.send(.status(reported.status)) }
+            var lines = message?.line() ?? []
+            if reported.status != before { lines += WorkerMessage.status(reported.status).line() }
+            if !lines.isEmpty { reported.send(lines) }
             if reported.status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
         }
     }
@@ -71,8 +84,7 @@ final class StatusReporter: Sendable {
     /// A failed write means the supervisor is gone: nobody will ever read
     /// us again, so the worker ends (its transaction, if any, is rolled back
     /// by the server when the connection closes).
-    fileprivate static func send(_ message: WorkerMessage) {
-        let line = message.line()
+    fileprivate static func write(_ line: [UInt8]) {
         do {
             try FileDescriptorIO.writeAll(1, line)
         } catch {
