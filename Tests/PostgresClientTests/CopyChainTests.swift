@@ -39,6 +39,27 @@ struct CopyChainTests {
         CopyMessage(sent: true, continues: continues)
     }
 
+    /// Which side a `CopyError` blames, to compare.
+    enum Side: Equatable { case source, targetRefused, target, preamble }
+
+    /// How `body` failed; an issue when it did not.
+    static func failure(_ body: () throws(CopyError) -> Void) -> (side: Side, sqlState: String?)? {
+        do throws(CopyError) {
+            try body()
+        } catch {
+            let side: Side =
+                switch error {
+                case .source: .source
+                case .targetRefused: .targetRefused
+                case .target: .target
+                case .preamble: .preamble
+                }
+            return (side, error.underlying.sqlState)
+        }
+        Issue.record("expected a failure")
+        return nil
+    }
+
     func contents(_ connection: PostgresConnection) throws -> [String?] {
         try ["a", "b", "c"].map {
             try connection.execute("SELECT coalesce(string_agg(v::text, ',' ORDER BY v), '') FROM \($0)").first?[0]
@@ -74,18 +95,13 @@ struct CopyChainTests {
             try target.copy(
                 from: source, sourceSQL: Self.source("1"), targetSQL: Self.target("a"),
                 target: Self.first(following: ["missing", "c"]))
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: Self.source("2"), targetSQL: Self.target("missing"),
                     targetPreamble: ["RELEASE d"], target: Self.later(continues: true))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .targetRefused(let failure) = error else {
-                    Issue.record("not the target's refusal: \(error)")
-                    return
-                }
-                #expect(failure.sqlState == "42P01")
             }
+            #expect(failure?.side == .targetRefused)
+            #expect(failure?.sqlState == "42P01")
             // The source's statement was never sent.
             #expect(source.transactionStatus == .inTransaction)
             #expect(target.transactionStatus == .inFailedTransaction)
@@ -100,18 +116,13 @@ struct CopyChainTests {
     /// there, with that copy's failure.
     @Test func aTargetFailingAtItsEndEndsTheMessage() throws {
         try withConnections { target, source in
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: "COPY (SELECT 'not a number') TO STDOUT", targetSQL: Self.target("a"),
                     target: Self.first(following: ["b"]))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .target(let failure) = error else {
-                    Issue.record("not the target's: \(error)")
-                    return
-                }
-                #expect(failure.sqlState == "22P02")
             }
+            #expect(failure?.side == .target)
+            #expect(failure?.sqlState == "22P02")
             #expect(target.transactionStatus == .inFailedTransaction)
             try target.executeSimple("ROLLBACK TO d")
             try target.copy(from: source, sourceSQL: Self.source("7"), targetSQL: Self.target("b"))
@@ -122,17 +133,12 @@ struct CopyChainTests {
     /// A source failing inside a chained copy ends the target's message too.
     @Test func aFailedSourceEndsTheMessage() throws {
         try withConnections { target, source in
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: "COPY (SELECT * FROM missing) TO STDOUT", targetSQL: Self.target("a"),
                     target: Self.first(following: ["b"]))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .source = error else {
-                    Issue.record("not the source's: \(error)")
-                    return
-                }
             }
+            #expect(failure?.side == .source)
             #expect(target.transactionStatus == .inFailedTransaction)
             try target.executeSimple("ROLLBACK TO d")
             #expect(try contents(target) == ["", "", ""])
@@ -146,18 +152,13 @@ struct CopyChainTests {
             try target.copy(
                 from: source, sourceSQL: Self.source("1"), targetSQL: "COPY a FROM STDIN",
                 target: CopyMessage(following: ["RELEASE d", Self.target("b")], continues: true))
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: Self.source("2"), targetSQL: Self.target("b"),
                     targetPreamble: ["RELEASE d"], target: Self.later(continues: false))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .preamble(let failure) = error else {
-                    Issue.record("not the preamble's: \(error)")
-                    return
-                }
-                #expect(failure.sqlState == "3B001")
             }
+            #expect(failure?.side == .preamble)
+            #expect(failure?.sqlState == "3B001")
             try target.executeSimple("ROLLBACK")
         }
     }
@@ -215,18 +216,13 @@ struct CopyChainTests {
                 from: source, sourceSQL: sources[0], targetSQL: Self.target("a"),
                 source: CopyMessage(following: ["RELEASE s", sources[1], "RELEASE s", sources[2]], continues: true),
                 target: Self.first(following: ["missing", "c"]))
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: sources[1], targetSQL: Self.target("missing"),
                     sourcePreamble: ["RELEASE s"], targetPreamble: ["RELEASE d"], source: Self.later(continues: true),
                     target: Self.later(continues: true))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .targetRefused = error else {
-                    Issue.record("not the target's refusal: \(error)")
-                    return
-                }
             }
+            #expect(failure?.side == .targetRefused)
             #expect(source.transactionStatus == .inTransaction)
             try source.executeSimple("ROLLBACK TO s")
             try target.executeSimple("ROLLBACK TO d")
@@ -243,19 +239,14 @@ struct CopyChainTests {
                 from: source, sourceSQL: sources[0], targetSQL: Self.target("a"),
                 source: CopyMessage(following: ["RELEASE s", sources[1]], continues: true),
                 target: Self.first(following: ["b"]))
-            do throws(CopyError) {
+            let failure = Self.failure { () throws(CopyError) in
                 try target.copy(
                     from: source, sourceSQL: sources[1], targetSQL: Self.target("b"), sourcePreamble: ["RELEASE s"],
                     targetPreamble: ["RELEASE d"], source: Self.later(continues: false),
                     target: Self.later(continues: false))
-                Issue.record("expected a failure")
-            } catch {
-                guard case .source(let failure) = error else {
-                    Issue.record("not the source's: \(error)")
-                    return
-                }
-                #expect(failure.sqlState == "42P01")
             }
+            #expect(failure?.side == .source)
+            #expect(failure?.sqlState == "42P01")
             #expect(source.transactionStatus == .inFailedTransaction)
             #expect(target.transactionStatus == .inFailedTransaction)
             try source.executeSimple("ROLLBACK TO s")

@@ -503,33 +503,50 @@ public struct SnapshotRun {
         // each side owes.
         var command = SnapshotCopy(
             name: step.name, from: side, sourceSQL: Self.sourceSQL(step), targetSQL: Self.targetSQL(step))
-        let following = followingCopies(from: side)
-        if chainedSources > 0 {
-            chainedSources -= 1
-            command.sourcePreamble = [Savepoint.source.release]
-            command.sourceSent = true
-        } else {
-            command.sourcePreamble = owed.takeText(side)
-            // Up to the first copy with a cleanup, this one included.
-            let chained = step.cleanup == nil ? following : []
-            let end = chained.firstIndex { $0.cleanup != nil }.map { $0 + 1 } ?? chained.count
-            command.sourceFollowing = chained.prefix(end).flatMap { [Savepoint.source.release, Self.sourceSQL($0)] }
-            chainedSources = end
-        }
-        command.sourceContinues = chainedSources > 0
-        copy = (step, side, command.sourcePreamble, command.sourceSent)
-        if chainedTargets > 0 {
-            // Sent with an earlier copy, after that copy's RELEASE.
-            chainedTargets -= 1
-            command.targetPreamble = [Savepoint.data.release]
-            command.targetSent = true
-        } else {
-            command.targetPreamble = owed.takeText(.repository)
-            command.targetFollowing = following.flatMap { [Savepoint.data.release, Self.targetSQL($0)] }
-            chainedTargets = following.count
-        }
-        command.targetContinues = chainedTargets > 0
+        // The later copies matter only to a side whose message starts here.
+        let following = chainedSources == 0 || chainedTargets == 0 ? followingCopies(from: side) : []
+        // On the source, up to the first copy with a cleanup, that one included.
+        let sourceChain = step.cleanup == nil ? following : []
+        let sourceEnd = sourceChain.firstIndex { $0.cleanup != nil }.map { $0 + 1 } ?? sourceChain.count
+        let source = chainPart(
+            \.chainedSources, on: side, release: Savepoint.source.release,
+            next: sourceChain.prefix(sourceEnd).map(Self.sourceSQL))
+        command.sourcePreamble = source.preamble
+        command.sourceFollowing = source.following
+        command.sourceSent = source.sent
+        command.sourceContinues = source.continues
+        copy = (step, side, source.preamble, source.sent)
+        let target = chainPart(
+            \.chainedTargets, on: .repository, release: Savepoint.data.release, next: following.map(Self.targetSQL))
+        command.targetPreamble = target.preamble
+        command.targetFollowing = target.following
+        command.targetSent = target.sent
+        command.targetContinues = target.continues
         return emit(.copy(command))
+    }
+
+    /// One side's part of a copy in a message of chained copies.
+    private struct ChainPart {
+        var preamble: [String]
+        var following: [String] = []
+        var sent = false
+        var continues: Bool
+    }
+
+    /// This copy's part on `side`: read from an earlier copy's message
+    /// while `chained` says its statements are in it (the earlier copy's
+    /// `release` first), otherwise sent now after what `side` owes, with the
+    /// statements of the copies `next` names after it.
+    private mutating func chainPart(
+        _ chained: WritableKeyPath<SnapshotRun, Int>, on side: SnapshotSide, release: String, next: [String]
+    ) -> ChainPart {
+        if self[keyPath: chained] > 0 {
+            self[keyPath: chained] -= 1
+            return ChainPart(preamble: [release], sent: true, continues: self[keyPath: chained] > 0)
+        }
+        self[keyPath: chained] = next.count
+        return ChainPart(
+            preamble: owed.takeText(side), following: next.flatMap { [release, $0] }, continues: !next.isEmpty)
     }
 
     private static func sourceSQL(_ step: CopyStep) -> String {
