@@ -14,7 +14,13 @@ extension Collector {
     func takeSnapshot(_ start: SnapshotStart) -> Bool {
         let wallStart = SystemClock.wallNow()
         mailbox.beginSnapshot()
-        reporter.update {
+        // With the remote connected (the usual case) the slot is asked for
+        // in the same write as the status that says the snapshot runs: the
+        // supervisor wakes once for both. A remote to connect first is
+        // connected before asking: a hanging server holds no slot.
+        let requestsSlotAtOnce = config.usesSnapshotSlots && remote?.connection.isHealthy == true
+        if requestsSlotAtOnce { mailbox.clearSlotGrant() }
+        reporter.update(after: nil, then: requestsSlotAtOnce ? .slotRequest : nil) {
             $0.snapshotRunning = true
             $0.lastSnapshotStart = wallStart
         }
@@ -45,7 +51,7 @@ extension Collector {
         }
 
         guard let remote = ensureRemote(reportErrors: true) else { return false }
-        guard let repository = openRepository() else { return false }
+        guard let repository = openRepository(slotRequested: requestsSlotAtOnce) else { return false }
         slotHeld = true
         // Closed before the slot goes back with the status, in one line.
         defer { repository.close() }

@@ -162,8 +162,11 @@ final class Collector {
 
     /// Opens a repository connection for one snapshot (or one version
     /// update), as the reference does; the status says when it fails.
-    func openRepository() -> PowaSession? {
-        guard acquireRepositorySlot() else { return nil }
+    ///
+    /// `slotRequested`: the slot's request already went out (with the
+    /// snapshot's first status line); its grant is waited for.
+    func openRepository(slotRequested: Bool = false) -> PowaSession? {
+        guard acquireRepositorySlot(requested: slotRequested) else { return nil }
         do {
             let session = try PowaSession.open(
                 .conninfo(config.repositoryDSN),
@@ -191,10 +194,12 @@ final class Collector {
 
     /// Under a supervisor, waits for its turn to use the repository
     /// (`max_concurrent_snapshots`); false when the worker stops first.
-    private func acquireRepositorySlot() -> Bool {
+    private func acquireRepositorySlot(requested: Bool) -> Bool {
         guard config.usesSnapshotSlots else { return true }
-        mailbox.clearSlotGrant()
-        reporter.send(.slotRequest)
+        if !requested {
+            mailbox.clearSlotGrant()
+            reporter.send(.slotRequest)
+        }
         if mailbox.waitForSlot() { return true }
         reporter.send(.slotRelease)  // leaves the queue
         return false

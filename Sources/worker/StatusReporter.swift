@@ -40,8 +40,12 @@ final class StatusReporter: Sendable {
 
     var status: WorkerStatus { current.withLock { $0.status } }
 
-    /// When the last line went out (monotonic clock).
-    var lastLineSentAt: Double { current.withLock { $0.lastLineSentAt } }
+    /// What the control loop's timing depends on, in one lock and without
+    /// copying the status's strings: when the last line went out, and
+    /// whether a snapshot is running.
+    var lineTiming: (lastLineSentAt: Double, snapshotRunning: Bool) {
+        current.withLock { ($0.lastLineSentAt, $0.status.snapshotRunning) }
+    }
 
     /// Applies `change`; sends the new status when anything changed.
     func update(_ change: (inout WorkerStatus) -> Void) {
@@ -49,17 +53,25 @@ final class StatusReporter: Sendable {
     }
 
     /// Sends `message` (a slot's release), then applies `change` and sends
-    /// the new status when anything changed, in one write: the supervisor
-    /// wakes once for both, not once for each.
-    func update(after message: WorkerMessage?, _ change: (inout WorkerStatus) -> Void) {
-        current.withLock { reported in
+    /// the new status when anything changed, then `following` (a slot's
+    /// request), in one write: the supervisor wakes once for all, not once
+    /// for each.
+    func update(
+        after message: WorkerMessage?, then following: WorkerMessage? = nil, _ change: (inout WorkerStatus) -> Void
+    ) {
+        let runningChanged = current.withLock { reported in
             let before = reported.status
             change(&reported.status)
             var lines = message?.line() ?? []
             if reported.status != before { lines += WorkerMessage.status(reported.status).line() }
+            if let following { lines += following.line() }
             if !lines.isEmpty { reported.send(lines) }
-            if reported.status.snapshotRunning != before.snapshotRunning { controlWake.wake() }
+            return reported.status.snapshotRunning != before.snapshotRunning
         }
+        // Woken after the lock is let go: woken inside it, the control loop
+        // ran at once into the held lock and spun on it (perf: 2% of a
+        // worker's CPU in the mutex's slow path).
+        if runningChanged { controlWake.wake() }
     }
 
     /// The running snapshot starts using its connections now (nil: it ended).

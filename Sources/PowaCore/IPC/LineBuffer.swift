@@ -23,29 +23,46 @@ public struct LineBuffer: Sendable {
     public var pendingCount: Int { pending.count }
 
     /// Feeds bytes and returns the complete items they finish.
+    ///
+    /// Looks for newlines a read at a time and copies whole pieces: a line
+    /// that arrives in one read (nearly all of them) is copied once, straight
+    /// out of the read, instead of byte by byte through `pending` (which was
+    /// a tenth of the supervisor's CPU at 500 workers).
     public mutating func append(_ bytes: some Collection<UInt8>) -> [Item] {
         var items: [Item] = []
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
-                if discarding {
-                    items.append(.overlong(length: discardedLength))
-                    discarding = false
-                    discardedLength = 0
-                } else {
-                    items.append(.line(pending))
-                }
-                pending.removeAll(keepingCapacity: pending.count <= 4096)
-            } else if discarding {
-                discardedLength += 1
-            } else {
-                pending.append(byte)
-                if pending.count > maximumLineLength {
-                    discarding = true
-                    discardedLength = pending.count
-                    pending.removeAll(keepingCapacity: false)
-                }
+        var rest = bytes[...]
+        while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            let piece = rest[..<newline]
+            rest = rest[rest.index(after: newline)...]
+            if pending.isEmpty, !discarding, piece.count <= maximumLineLength {
+                items.append(.line(Array(piece)))
+                continue
             }
+            take(piece)
+            if discarding {
+                items.append(.overlong(length: discardedLength))
+                discarding = false
+                discardedLength = 0
+            } else {
+                items.append(.line(pending))
+            }
+            pending = []
         }
+        take(rest)
         return items
+    }
+
+    /// Keeps a piece of the line being read, or counts it once the line is
+    /// over the limit.
+    private mutating func take(_ piece: some Collection<UInt8>) {
+        if discarding {
+            discardedLength += piece.count
+        } else if pending.count + piece.count > maximumLineLength {
+            discarding = true
+            discardedLength = pending.count + piece.count
+            pending = []
+        } else {
+            pending.append(contentsOf: piece)
+        }
     }
 }

@@ -9,4 +9,10 @@ extension SupervisorMessage {
         if case .slotGranted = self { return Self.slotGrantedLine }
         return JSONLines.encode(self) + [UInt8(ascii: "\n")]
     }
+
+    /// Whether `line` (without its newline) is the `slot_granted` line this
+    /// build's supervisor sends; any other spelling goes through the decoder.
+    public static func isSlotGranted(_ line: [UInt8]) -> Bool {
+        line.count == slotGrantedLine.count - 1 && line.elementsEqual(slotGrantedLine.dropLast())
+    }
 }

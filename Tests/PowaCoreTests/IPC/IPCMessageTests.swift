@@ -19,6 +19,19 @@ import Testing
         }
     }
 
+    /// The worker recognises the supervisor's `slot_granted` line by its
+    /// bytes; that shortcut must agree with the decoder, and take nothing else.
+    @Test func slotGrantedIsRecognisedByItsBytesOnly() throws {
+        let line = Array(SupervisorMessage.slotGranted.line().dropLast())
+        #expect(SupervisorMessage.isSlotGranted(line))
+        #expect(try JSONLines.decode(SupervisorMessage.self, from: line) == .slotGranted)
+        for other: SupervisorMessage in [.stop, .forceSnapshot, .updateVersions] {
+            #expect(!SupervisorMessage.isSlotGranted(Array(other.line().dropLast())))
+        }
+        #expect(!SupervisorMessage.isSlotGranted(Array(SupervisorMessage.slotGranted.line())))
+        #expect(!SupervisorMessage.isSlotGranted(line.dropLast() + Array(#"X}"#.utf8)))
+    }
+
     @Test func workerMessagesRoundTrip() throws {
         let status = WorkerStatus(
             status: WorkerStatusText.running, snapshotRunning: true, lastSnapshotStart: 1_764_000_000.5,
