@@ -27,10 +27,16 @@ public struct LineBuffer: Sendable {
     /// Looks for newlines a read at a time and copies whole pieces: a line
     /// that arrives in one read (nearly all of them) is copied once, straight
     /// out of the read, instead of byte by byte through `pending` (which was
-    /// a tenth of the supervisor's CPU at 500 workers).
-    public mutating func append(_ bytes: some Collection<UInt8>) -> [Item] {
+    /// a tenth of the supervisor's CPU at 500 workers). The bytes are a
+    /// concrete type, not any collection: a generic called from another
+    /// module runs unspecialised, one witness call a byte.
+    public mutating func append(_ bytes: [UInt8]) -> [Item] {
+        append(bytes[...])
+    }
+
+    public mutating func append(_ bytes: ArraySlice<UInt8>) -> [Item] {
         var items: [Item] = []
-        var rest = bytes[...]
+        var rest = bytes
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
             let piece = rest[..<newline]
             rest = rest[rest.index(after: newline)...]
@@ -54,7 +60,7 @@ public struct LineBuffer: Sendable {
 
     /// Keeps a piece of the line being read, or counts it once the line is
     /// over the limit.
-    private mutating func take(_ piece: some Collection<UInt8>) {
+    private mutating func take(_ piece: ArraySlice<UInt8>) {
         if discarding {
             discardedLength += piece.count
         } else if pending.count + piece.count > maximumLineLength {
