@@ -115,15 +115,9 @@ struct ControlLoop {
 
     private mutating func handle(_ line: [UInt8]) {
         if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return }
-        // The line every snapshot brings, always the same bytes: compared,
-        // not decoded (a JSON decoder was 2% of a worker's CPU).
-        if SupervisorMessage.isSlotGranted(line) {
-            mailbox.grantSlot()
-            return
-        }
         let message: SupervisorMessage
         do {
-            message = try JSONLines.decode(SupervisorMessage.self, from: line)
+            message = try SupervisorMessage.decode(line: line)
         } catch {
             logger.error(
                 "Ignored a malformed line from the supervisor: \(error) (install powa-collector and powa-collector-worker from the same build)"
